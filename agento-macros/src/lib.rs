@@ -1,0 +1,1 @@
+//! Attribute macros of the agento framework (placeholder until the macro crate lands).

@@ -1,0 +1,60 @@
+//! The runtime of the agento framework: telemetry setup, the per-run OTLP-JSON
+//! archive, live OTLP export, the context carrier between stages, and the
+//! helpers the `agento` macros expand to.
+//!
+//! Most users depend on the `agento` facade crate and never name this one.
+//!
+//! ```no_run
+//! use agento_runtime::{SpanGuard, SpanKind, Telemetry};
+//!
+//! let telemetry = Telemetry::builder().module("example").new_run(true).init();
+//! {
+//!     let step = SpanGuard::start("generate_plan_structure", SpanKind::Chain);
+//!     step.set_text("agento.user_goal", "Open a bakery");
+//!     step.set_ok();
+//! }
+//! let report = telemetry.shutdown();
+//! assert_eq!(report.ended, report.archived);
+//! ```
+
+pub mod archive;
+pub mod attributes;
+pub mod backoff;
+pub mod carrier;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod llm;
+pub mod module;
+mod otlp;
+pub mod redact;
+mod registry;
+pub mod response;
+pub mod retry;
+pub mod run;
+pub mod scrub;
+mod signals;
+pub mod span;
+pub mod telemetry;
+mod tracer;
+pub mod truncate;
+pub mod usage;
+
+pub use backoff::Backoff;
+pub use error::{ErrorInfo, ErrorReport, record_error};
+pub use llm::{LlmRequest, LlmSpec};
+pub use module::{
+    ModuleOutcome, ModuleRole, ModuleRun, ModuleSpec, record_expected_response,
+    record_final_response, record_user_goal,
+};
+pub use response::LlmResponse;
+pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};
+pub use run::RunId;
+pub use span::{SpanGuard, SpanKind};
+pub use telemetry::{Telemetry, TelemetryBuilder};
+pub use tracer::SCOPE_NAME;
+pub use usage::TokenUsage;
+
+/// Re-exported so that users and generated code use the same versions.
+pub use opentelemetry;
+pub use opentelemetry_sdk;

@@ -1,0 +1,258 @@
+//! Module (stage) runs: what `#[agento_module]` does around a stage's body.
+//!
+//! A module run started while no [`Telemetry`] is active sets telemetry up,
+//! joins the run named by the context carrier (or starts a new one) and flushes
+//! at the end. Started inside an active run (the `agento run` driver), it only
+//! opens its span as a child of the current context.
+
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::process::ExitCode;
+
+use opentelemetry::trace::SpanKind as OtelSpanKind;
+use opentelemetry::{Context, Key, KeyValue};
+use serde::Serialize;
+
+use crate::attributes::{AGENT_FINAL_RESPONSE, AGENTO_MODULE, EXPECTED_RESPONSE, USER_GOAL};
+use crate::error::ErrorReport;
+use crate::scrub::scrub;
+use crate::span::{SpanGuard, SpanKind, text_attributes};
+use crate::telemetry::{self, Telemetry};
+
+/// The name of the pipeline's root span.
+pub const PIPELINE_SPAN: &str = "agento.pipeline";
+
+/// Where a module stands in the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleRole {
+    /// The driver of a whole run (`agento run`): always a new run, span `agento.pipeline`.
+    Root,
+    /// The first stage: always a new run when standalone; span `AGENT` with `user_goal`.
+    First,
+    /// A stage in the middle: joins the carried run; span `CHAIN`.
+    Middle,
+    /// The last stage: like `Middle`, and its span receives `agent.final_response`.
+    Final,
+}
+
+/// What is fixed for one module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleSpec {
+    /// `agento.module`; `None` takes the binary's name.
+    pub name: Option<&'static str>,
+    /// The module's place in the pipeline.
+    pub role: ModuleRole,
+}
+
+#[derive(Debug, Clone)]
+struct ModuleScope {
+    cx: Context,
+    role: ModuleRole,
+}
+
+/// A module run in progress. Dropping it (a panic) ends the span with `ERROR`
+/// and flushes telemetry.
+///
+/// ```no_run
+/// use agento_runtime::{ModuleRole, ModuleRun, ModuleSpec};
+/// static SPEC: ModuleSpec = ModuleSpec { name: Some("2_Revise-Plan-Stable"), role: ModuleRole::Final };
+/// let module = ModuleRun::start(&SPEC, None);
+/// let outcome: Result<(), String> = {
+///     let _active = module.enter();
+///     agento_runtime::record_final_response(&serde_json::json!({"Title": "Plan"}));
+///     Ok(())
+/// };
+/// std::process::exit(if module.finish(outcome).is_ok() { 0 } else { 1 });
+/// ```
+#[derive(Debug)]
+pub struct ModuleRun {
+    span: SpanGuard,
+    telemetry: Option<Telemetry>,
+}
+
+impl ModuleRun {
+    /// Starts the module: telemetry (when none is active), then its span.
+    pub fn start(spec: &ModuleSpec, goal: Option<&str>) -> Self {
+        let name: Cow<'static, str> = spec.name.map_or_else(binary_name, Cow::Borrowed);
+        let nested = telemetry::is_active();
+        let telemetry = (!nested).then(|| {
+            Telemetry::builder()
+                .module(name.clone())
+                .new_run(matches!(spec.role, ModuleRole::Root | ModuleRole::First))
+                .init()
+        });
+        let parent = telemetry
+            .as_ref()
+            .map_or_else(Context::current, Telemetry::parent_context);
+        let is_root = spec.role == ModuleRole::Root || (spec.role == ModuleRole::First && !nested);
+        let span_name: Cow<'static, str> = if is_root {
+            PIPELINE_SPAN.into()
+        } else {
+            format!("agento.module.{name}").into()
+        };
+        let kind = match spec.role {
+            ModuleRole::Root | ModuleRole::First => SpanKind::Agent,
+            ModuleRole::Middle | ModuleRole::Final => SpanKind::Chain,
+        };
+        let mut attributes = vec![KeyValue::new(AGENTO_MODULE, name.clone())];
+        if let Some(goal) = goal {
+            text_attributes(Key::from_static_str(USER_GOAL), goal, &mut attributes);
+        }
+        let mut span =
+            SpanGuard::start_in(&parent, span_name, kind, OtelSpanKind::Internal, attributes);
+        let scope = ModuleScope {
+            cx: span.context().clone(),
+            role: spec.role,
+        };
+        span.add_context_value(scope);
+        if let Some(telemetry) = &telemetry {
+            telemetry.annotate(&span);
+            if is_root {
+                telemetry.write_carrier(span.context());
+            }
+        }
+        Self { span, telemetry }
+    }
+
+    /// The context in which the module span is active.
+    pub fn context(&self) -> &Context {
+        self.span.context()
+    }
+
+    /// Makes the module span current on this thread until the guard drops.
+    #[must_use = "the span is current only while the returned guard lives"]
+    pub fn enter(&self) -> opentelemetry::ContextGuard {
+        self.span.enter()
+    }
+
+    /// Runs `future` with the module span current.
+    pub fn instrument<F: std::future::Future>(
+        &self,
+        future: F,
+    ) -> opentelemetry::context::WithContext<F> {
+        self.span.instrument(future)
+    }
+
+    /// Records the outcome (status, error), writes the carrier for the next
+    /// stage, ends the span and flushes telemetry; returns the outcome.
+    pub fn finish<O: ModuleOutcome>(self, outcome: O) -> O {
+        match outcome.failure() {
+            Some(report) => self.span.record_report(&report),
+            None => self.span.set_ok(),
+        }
+        let Self { span, telemetry } = self;
+        if let Some(telemetry) = &telemetry {
+            telemetry.write_carrier(&telemetry.carrier_context(span.context()));
+        }
+        drop(span);
+        if let Some(telemetry) = telemetry {
+            telemetry.shutdown();
+        }
+        outcome
+    }
+
+    /// [`finish`](Self::finish) for `main`: prints a failure on stderr
+    /// (scrubbed) and turns the outcome into the process exit code.
+    pub fn exit_code<O: ModuleOutcome>(self, outcome: O) -> ExitCode {
+        if let Some(report) = outcome.failure() {
+            eprintln!("error: {}", scrub(&report.message));
+        }
+        self.finish(outcome).exit_code()
+    }
+}
+
+/// The file stem of the running binary (the default module name).
+fn binary_name() -> Cow<'static, str> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .map_or(Cow::Borrowed("agento"), Cow::Owned)
+}
+
+/// What a module function may return: `()`, [`ExitCode`] or `Result<T, E>`
+/// with `E: Display`.
+pub trait ModuleOutcome {
+    /// The failure to record, if this outcome is one.
+    fn failure(&self) -> Option<ErrorReport>;
+    /// The process exit code for this outcome.
+    fn exit_code(&self) -> ExitCode;
+}
+
+impl ModuleOutcome for () {
+    fn failure(&self) -> Option<ErrorReport> {
+        None
+    }
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::SUCCESS
+    }
+}
+
+impl ModuleOutcome for ExitCode {
+    fn failure(&self) -> Option<ErrorReport> {
+        None
+    }
+    fn exit_code(&self) -> ExitCode {
+        *self
+    }
+}
+
+impl<T, E: Display> ModuleOutcome for Result<T, E> {
+    fn failure(&self) -> Option<ErrorReport> {
+        self.as_ref().err().map(ErrorReport::of)
+    }
+    fn exit_code(&self) -> ExitCode {
+        if self.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_scope<R>(f: impl FnOnce(&ModuleScope) -> R) -> Option<R> {
+    Context::map_current(|cx| cx.get::<ModuleScope>().map(f))
+}
+
+fn set_on_final(key: &'static str, text: &str) -> bool {
+    with_scope(|scope| {
+        if scope.role != ModuleRole::Final {
+            return false;
+        }
+        let mut attributes = Vec::with_capacity(3);
+        text_attributes(Key::from_static_str(key), text, &mut attributes);
+        opentelemetry::trace::TraceContextExt::span(&scope.cx).set_attributes(attributes);
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Sets `agent.final_response` (the value as JSON, truncated) on the span of the
+/// module marked `final`. Returns `false`, recording nothing, when called outside
+/// a final module or when `value` cannot be serialised.
+///
+/// ```
+/// // Outside a final module nothing is recorded.
+/// assert!(!agento_runtime::record_final_response(&vec!["step"]));
+/// ```
+pub fn record_final_response<T: Serialize + ?Sized>(value: &T) -> bool {
+    serde_json::to_string(value).is_ok_and(|json| set_on_final(AGENT_FINAL_RESPONSE, &json))
+}
+
+/// Sets `expected_response` on the span of the module marked `final`.
+pub fn record_expected_response(text: &str) -> bool {
+    set_on_final(EXPECTED_RESPONSE, text)
+}
+
+/// Sets `user_goal` on the current module's span (for goals known only once the
+/// body has read its input). Returns `false` outside a module.
+pub fn record_user_goal(goal: &str) -> bool {
+    with_scope(|scope| {
+        let mut attributes = Vec::with_capacity(3);
+        text_attributes(Key::from_static_str(USER_GOAL), goal, &mut attributes);
+        opentelemetry::trace::TraceContextExt::span(&scope.cx).set_attributes(attributes);
+    })
+    .is_some()
+}

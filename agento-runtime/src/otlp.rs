@@ -1,0 +1,171 @@
+//! The live OTLP path: the official exporter behind the SDK's batch processor
+//! (batch size 512), run on a small Tokio runtime of our own so that it works
+//! the same under a sync `main`, `#[tokio::main]` or a test harness, and
+//! counted, because the SDK does not report what its queue drops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::Context;
+use opentelemetry::context::FutureExt;
+use opentelemetry_otlp::{
+    Protocol as OtlpProtocol, WithExportConfig, WithHttpConfig, WithTonicConfig,
+};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanProcessor,
+};
+use tokio::runtime::{Handle, Runtime};
+
+use crate::config::{Config, Protocol};
+use crate::health::Health;
+use crate::redact::Scrubbing;
+
+/// Spans per export request.
+pub const MAX_EXPORT_BATCH_SIZE: usize = 512;
+/// Spans the batch queue holds before it drops (counted in [`Health`]).
+pub const MAX_QUEUE_SIZE: usize = 8192;
+
+/// The OTLP path: a batch processor and the runtime its exporter runs on.
+#[derive(Debug)]
+pub(crate) struct OtlpPipeline {
+    pub(crate) processor: CountingProcessor,
+    pub(crate) runtime: Runtime,
+}
+
+/// Builds the OTLP path for `config`.
+pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipeline, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("agento-otlp")
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the export runtime: {error}"))?;
+    let exporter = {
+        let _entered = runtime.enter();
+        build_exporter(config.protocol)?
+    };
+    let bridge = RuntimeBridge {
+        exporter: Arc::new(Scrubbing::new(exporter)),
+        handle: runtime.handle().clone(),
+        health: Arc::clone(health),
+    };
+    let batch = BatchConfigBuilder::default()
+        .with_max_export_batch_size(MAX_EXPORT_BATCH_SIZE)
+        .with_max_queue_size(MAX_QUEUE_SIZE)
+        .with_scheduled_delay(Duration::from_millis(500))
+        .build();
+    let processor = BatchSpanProcessor::builder(bridge)
+        .with_batch_config(batch)
+        .build();
+    Ok(OtlpPipeline {
+        processor: CountingProcessor {
+            inner: processor,
+            health: Arc::clone(health),
+        },
+        runtime,
+    })
+}
+
+/// A retry policy short enough that a missing collector costs little at exit.
+fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
+    opentelemetry_otlp::RetryPolicy::default()
+        .with_max_retries(2)
+        .with_initial_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_millis(200))
+        .with_max_jitter(Duration::from_millis(20))
+}
+
+fn build_exporter(protocol: Protocol) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    let built = match protocol {
+        Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_retry_policy(retry_policy())
+            .build(),
+        Protocol::HttpProtobuf | Protocol::HttpJson => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(if protocol == Protocol::HttpJson {
+                OtlpProtocol::HttpJson
+            } else {
+                OtlpProtocol::HttpBinary
+            })
+            .with_retry_policy(retry_policy())
+            .build(),
+    };
+    built.map_err(|error| format!("cannot build the OTLP exporter: {error}"))
+}
+
+/// Runs the exporter on our runtime and counts what it delivers.
+#[derive(Debug)]
+struct RuntimeBridge<E> {
+    exporter: Arc<E>,
+    handle: Handle,
+    health: Arc<Health>,
+}
+
+impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let count = batch.len() as u64;
+        let exporter = Arc::clone(&self.exporter);
+        let suppressed = Context::current().with_telemetry_suppressed();
+        let task = self
+            .handle
+            .spawn(async move { exporter.export(batch).with_context(suppressed).await });
+        let result = match task.await {
+            Ok(result) => result,
+            Err(error) => Err(OTelSdkError::InternalFailure(format!(
+                "the export task failed: {error}"
+            ))),
+        };
+        match &result {
+            Ok(()) => self.health.exported(count),
+            Err(error) => self.health.export_failed(count, &error.to_string()),
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.exporter.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.exporter.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        if let Some(exporter) = Arc::get_mut(&mut self.exporter) {
+            exporter.set_resource(resource);
+        }
+    }
+}
+
+/// The batch processor, counting the spans handed to it.
+#[derive(Debug)]
+pub(crate) struct CountingProcessor {
+    inner: BatchSpanProcessor,
+    health: Arc<Health>,
+}
+
+impl SpanProcessor for CountingProcessor {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        self.health.otlp_queued(1);
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}

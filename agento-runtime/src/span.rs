@@ -1,0 +1,244 @@
+//! [`SpanGuard`]: a span that is ended when the guard drops, and the text
+//! attribute rule (truncation markers) every span of ours follows.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::future::Future;
+
+use opentelemetry::context::{ContextGuard, FutureExt, WithContext};
+use opentelemetry::trace::{
+    SpanBuilder, SpanKind as OtelSpanKind, SpanRef, Status, TraceContextExt,
+};
+use opentelemetry::{Context, Key, KeyValue};
+
+use crate::attributes::{
+    AGENTO_RESPONSE_LENGTH, AGENTO_RESPONSE_TRUNCATED_REASON, GEN_AI_RESPONSE_CONTENT,
+    GEN_AI_RESPONSE_TRUNCATED, OPENINFERENCE_SPAN_KIND,
+};
+use crate::error::{ErrorReport, record_error};
+use crate::truncate::{REASON_SIZE_LIMIT, truncate};
+use crate::{registry, tracer};
+
+/// The OpenInference span kind, recorded as `openinference.span.kind`.
+///
+/// ```
+/// assert_eq!(agento_runtime::SpanKind::Evaluator.as_str(), "EVALUATOR");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpanKind {
+    /// An autonomous agent run (the pipeline, the first module).
+    Agent,
+    /// A workflow step that chains other steps.
+    Chain,
+    /// One call of a language model.
+    Llm,
+    /// A tool call.
+    Tool,
+    /// A judgement of other output.
+    Evaluator,
+    /// A retrieval.
+    Retriever,
+    /// An embedding call.
+    Embedding,
+    /// A guard-rail check.
+    Guardrail,
+}
+
+impl SpanKind {
+    /// The OpenInference value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "AGENT",
+            Self::Chain => "CHAIN",
+            Self::Llm => "LLM",
+            Self::Tool => "TOOL",
+            Self::Evaluator => "EVALUATOR",
+            Self::Retriever => "RETRIEVER",
+            Self::Embedding => "EMBEDDING",
+            Self::Guardrail => "GUARDRAIL",
+        }
+    }
+}
+
+thread_local! {
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers the message of the panic now unwinding this thread, so that every
+/// span the unwinding ends can record it. Called by the runtime's panic hook.
+pub(crate) fn remember_panic(message: String) {
+    PANIC_MESSAGE.with(|slot| *slot.borrow_mut() = Some(message));
+}
+
+fn panic_message() -> String {
+    PANIC_MESSAGE
+        .with(|slot| slot.borrow().clone())
+        .unwrap_or_else(|| "the operation panicked".to_owned())
+}
+
+/// An open span, ended when the guard is dropped.
+///
+/// A guard dropped while its thread panics ends the span with status `ERROR`,
+/// `error.type = "panic"` and the panic message.
+///
+/// ```
+/// use agento_runtime::{SpanGuard, SpanKind};
+/// let span = SpanGuard::start("develop_drafts", SpanKind::Chain);
+/// {
+///     let _active = span.enter(); // spans started here are its children
+///     span.set_text("agento.step_name", "Budget");
+/// }
+/// span.set_ok();
+/// ```
+#[derive(Debug)]
+pub struct SpanGuard {
+    cx: Context,
+    registered: Option<u64>,
+}
+
+impl SpanGuard {
+    /// Starts an `INTERNAL` span of OpenInference `kind`, child of the current context.
+    pub fn start(name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Self {
+        Self::start_with(name, kind, OtelSpanKind::Internal, Vec::new())
+    }
+
+    /// Starts a span with its OpenTelemetry kind and first attributes, child of
+    /// the current context.
+    pub fn start_with(
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        otel_kind: OtelSpanKind,
+        attributes: Vec<KeyValue>,
+    ) -> Self {
+        Context::map_current(|parent| Self::start_in(parent, name, kind, otel_kind, attributes))
+    }
+
+    /// Starts a span as a child of `parent`.
+    pub fn start_in(
+        parent: &Context,
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        otel_kind: OtelSpanKind,
+        mut attributes: Vec<KeyValue>,
+    ) -> Self {
+        attributes.push(KeyValue::new(OPENINFERENCE_SPAN_KIND, kind.as_str()));
+        let builder = SpanBuilder::from_name(name)
+            .with_kind(otel_kind)
+            .with_attributes(attributes);
+        let cx = tracer::start(builder, parent);
+        let registered = registry::register(&cx);
+        Self { cx, registered }
+    }
+
+    /// The context in which this span is the active one.
+    pub fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Adds `value` to this span's context, so that code running inside finds it.
+    pub(crate) fn add_context_value<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.cx = self.cx.with_value(value);
+    }
+
+    /// The span itself.
+    pub fn span(&self) -> SpanRef<'_> {
+        self.cx.span()
+    }
+
+    /// Makes this span current on this thread until the returned guard drops.
+    #[must_use = "the span is current only while the returned guard lives"]
+    pub fn enter(&self) -> ContextGuard {
+        self.cx.clone().attach()
+    }
+
+    /// Runs `future` with this span current whenever it is polled.
+    pub fn instrument<F: Future>(&self, future: F) -> WithContext<F> {
+        future.with_context(self.cx.clone())
+    }
+
+    /// Adds an attribute.
+    pub fn set_attribute(&self, attribute: KeyValue) {
+        self.span().set_attribute(attribute);
+    }
+
+    /// Adds a text attribute, truncated per memo §4 (see [`text_attributes`]).
+    pub fn set_text(&self, key: impl Into<Key>, text: &str) {
+        let mut attributes = Vec::with_capacity(1);
+        text_attributes(key.into(), text, &mut attributes);
+        self.span().set_attributes(attributes);
+    }
+
+    /// Adds an event.
+    pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        self.span().add_event(name, attributes);
+    }
+
+    /// Marks the span failed (see [`record_error`]).
+    pub fn record_error(&self, error_type: &str, message: &str) {
+        record_error(&self.span(), error_type, message);
+    }
+
+    /// Marks the span failed with a report built by the instrumentation.
+    pub fn record_report(&self, report: &ErrorReport) {
+        report.record(&self.span());
+    }
+
+    /// Sets status `OK`.
+    pub fn set_ok(&self) {
+        self.span().set_status(Status::Ok);
+    }
+
+    /// Ends the span now.
+    pub fn end(self) {
+        drop(self);
+    }
+}
+
+impl Drop for SpanGuard {
+    fn drop(&mut self) {
+        if let Some(key) = self.registered.take() {
+            registry::unregister(key);
+        }
+        let span = self.cx.span();
+        if std::thread::panicking() {
+            record_error(&span, "panic", &panic_message());
+        }
+        span.end();
+    }
+}
+
+/// Pushes the attributes that record `text` under `key`: the text truncated per
+/// memo §4 and, when it was cut, the markers. For `gen_ai.response.content` the
+/// markers are the memo's (`gen_ai.response.truncated`,
+/// `agento.response.truncated_reason`, `agento.response.length`); for any other
+/// key `K` they are `K.truncated = true` and `K.length = <characters>`.
+///
+/// ```
+/// use opentelemetry::{Key, KeyValue};
+/// let mut out = Vec::new();
+/// agento_runtime::span::text_attributes(Key::from_static_str("user_goal"), &"x".repeat(9000), &mut out);
+/// assert_eq!(out.len(), 3);
+/// assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
+/// ```
+pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
+    let truncated = truncate(text);
+    if !truncated.truncated {
+        out.push(KeyValue::new(key, text.to_owned()));
+        return;
+    }
+    let length = i64::try_from(truncated.original_chars).unwrap_or(i64::MAX);
+    let is_response = key.as_str() == GEN_AI_RESPONSE_CONTENT;
+    let name = key.as_str().to_owned();
+    out.push(KeyValue::new(key, truncated.text.into_owned()));
+    if is_response {
+        out.push(KeyValue::new(GEN_AI_RESPONSE_TRUNCATED, true));
+        out.push(KeyValue::new(
+            AGENTO_RESPONSE_TRUNCATED_REASON,
+            REASON_SIZE_LIMIT,
+        ));
+        out.push(KeyValue::new(AGENTO_RESPONSE_LENGTH, length));
+    } else {
+        out.push(KeyValue::new(format!("{name}.truncated"), true));
+        out.push(KeyValue::new(format!("{name}.length"), length));
+    }
+}

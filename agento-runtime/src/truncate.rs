@@ -1,0 +1,143 @@
+//! Truncation of large text attributes (memo §4).
+//!
+//! A text longer than [`LIMIT_CHARS`] characters is stored as its first
+//! [`KEEP_CHARS`] characters followed by [`MARKER`]. Lengths are counted in
+//! characters (Unicode scalar values), never bytes, so a cut never splits a
+//! UTF-8 sequence.
+//!
+//! ```
+//! use agento_runtime::truncate::{truncate, MARKER};
+//! let short = truncate("hello");
+//! assert!(!short.truncated);
+//! let long = "é".repeat(9000);
+//! let cut = truncate(&long);
+//! assert!(cut.truncated);
+//! assert_eq!(cut.original_chars, 9000);
+//! assert_eq!(cut.text.chars().count(), 8000 + MARKER.chars().count());
+//! ```
+
+use std::borrow::Cow;
+
+/// Texts with more characters than this are truncated.
+pub const LIMIT_CHARS: usize = 8192;
+/// How many characters a truncated text keeps.
+pub const KEEP_CHARS: usize = 8000;
+/// What a truncated text ends with.
+pub const MARKER: &str = "...[truncated]";
+/// The value of the `*truncated_reason` attribute.
+pub const REASON_SIZE_LIMIT: &str = "size_limit";
+
+/// A text after truncation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncated<'a> {
+    /// The text to store: the input, or its first [`KEEP_CHARS`] characters and [`MARKER`].
+    pub text: Cow<'a, str>,
+    /// Whether the input was cut.
+    pub truncated: bool,
+    /// The input's length in characters.
+    pub original_chars: usize,
+}
+
+/// Truncates `text` per memo §4.
+///
+/// Cheap for short texts: a text of at most [`LIMIT_CHARS`] bytes cannot have more
+/// characters than that, and is returned borrowed without being scanned.
+///
+/// ```
+/// let t = agento_runtime::truncate::truncate(&"a".repeat(8193));
+/// assert!(t.text.ends_with("...[truncated]"));
+/// assert_eq!(t.original_chars, 8193);
+/// ```
+pub fn truncate(text: &str) -> Truncated<'_> {
+    if text.len() <= LIMIT_CHARS {
+        return Truncated {
+            text: Cow::Borrowed(text),
+            truncated: false,
+            original_chars: char_count(text),
+        };
+    }
+    let cut = char_boundary_after(text, KEEP_CHARS);
+    let original_chars = char_count(text);
+    if original_chars <= LIMIT_CHARS {
+        return Truncated {
+            text: Cow::Borrowed(text),
+            truncated: false,
+            original_chars,
+        };
+    }
+    let mut kept = String::with_capacity(cut + MARKER.len());
+    kept.push_str(&text[..cut]);
+    kept.push_str(MARKER);
+    Truncated {
+        text: Cow::Owned(kept),
+        truncated: true,
+        original_chars,
+    }
+}
+
+/// The byte index just after the first `chars` characters (or the end).
+fn char_boundary_after(text: &str, chars: usize) -> usize {
+    let bytes = text.as_bytes();
+    if bytes.len() >= chars && bytes[..chars].is_ascii() {
+        return chars;
+    }
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(index, _)| index)
+}
+
+fn char_count(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_8191_8192_8193() {
+        for (len, cut) in [(8191, false), (8192, false), (8193, true)] {
+            let text = "x".repeat(len);
+            let t = truncate(&text);
+            assert_eq!(t.truncated, cut, "length {len}");
+            assert_eq!(t.original_chars, len);
+            if cut {
+                assert_eq!(t.text.len(), KEEP_CHARS + MARKER.len());
+                assert!(t.text.starts_with(&"x".repeat(KEEP_CHARS)));
+                assert!(t.text.ends_with(MARKER));
+            } else {
+                assert_eq!(t.text, text);
+            }
+        }
+    }
+
+    #[test]
+    fn multibyte_text_is_counted_in_characters() {
+        // 8192 four-byte characters: 32 KiB, but not over the character limit.
+        let at_limit = "𝄞".repeat(8192);
+        let t = truncate(&at_limit);
+        assert!(!t.truncated);
+        assert_eq!(t.original_chars, 8192);
+
+        let over = format!("{}ab", "ü".repeat(8191));
+        let t = truncate(&over);
+        assert!(t.truncated);
+        assert_eq!(t.original_chars, 8193);
+        let kept: String = over.chars().take(KEEP_CHARS).collect();
+        assert_eq!(t.text, format!("{kept}{MARKER}"));
+    }
+
+    #[test]
+    fn mixed_text_cut_lands_on_a_character_boundary() {
+        let text = format!("{}{}", "a".repeat(7999), "日本語".repeat(200));
+        let t = truncate(&text);
+        assert!(t.truncated);
+        assert_eq!(t.original_chars, 7999 + 600);
+        assert!(t.text.starts_with(&format!("{}日", "a".repeat(7999))));
+        assert_eq!(t.text.chars().count(), KEEP_CHARS + MARKER.chars().count());
+    }
+}
