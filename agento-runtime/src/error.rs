@@ -98,11 +98,14 @@ impl ErrorReport {
 ///
 /// `(&Probe(&error)).error_type()` uses [`ErrorInfo`] when `E` implements it and
 /// falls back to the type name otherwise; likewise for the message and the
-/// Retry-After.
+/// Retry-After. The explicit `&` is what selects: the specialised impls are on
+/// `Probe` (found with the receiver as written), the fallbacks on `&Probe`
+/// (found only after auto-referencing), so this works on concrete types only.
 ///
 /// ```
 /// use agento_runtime::error::probe::{Probe, TypeFallback, MessageFallback};
 /// struct Opaque;
+/// # #[allow(clippy::needless_borrow)]
 /// assert!((&Probe(&Opaque)).error_type().ends_with("Opaque"));
 /// assert!((&Probe(&Opaque)).error_message().contains("Opaque"));
 /// ```
@@ -123,7 +126,7 @@ pub mod probe {
         /// The Retry-After, if any.
         fn retry_after(&self) -> Option<Duration>;
     }
-    impl<E: ErrorInfo + ?Sized> TypeViaInfo for &Probe<'_, E> {
+    impl<E: ErrorInfo + ?Sized> TypeViaInfo for Probe<'_, E> {
         fn error_type(&self) -> Cow<'static, str> {
             self.0.error_type()
         }
@@ -139,7 +142,7 @@ pub mod probe {
         /// The Retry-After, if any.
         fn retry_after(&self) -> Option<Duration>;
     }
-    impl<E: ?Sized> TypeFallback for Probe<'_, E> {
+    impl<E: ?Sized> TypeFallback for &Probe<'_, E> {
         fn error_type(&self) -> Cow<'static, str> {
             Cow::Borrowed(std::any::type_name::<E>())
         }
@@ -153,7 +156,7 @@ pub mod probe {
         /// The message.
         fn error_message(&self) -> String;
     }
-    impl<E: Display + ?Sized> MessageViaDisplay for &Probe<'_, E> {
+    impl<E: Display + ?Sized> MessageViaDisplay for Probe<'_, E> {
         fn error_message(&self) -> String {
             self.0.to_string()
         }
@@ -164,7 +167,7 @@ pub mod probe {
         /// The message.
         fn error_message(&self) -> String;
     }
-    impl<E: ?Sized> MessageFallback for Probe<'_, E> {
+    impl<E: ?Sized> MessageFallback for &Probe<'_, E> {
         fn error_message(&self) -> String {
             format!("an error of type {}", std::any::type_name::<E>())
         }
@@ -185,6 +188,8 @@ pub mod probe {
 }
 
 #[cfg(test)]
+// The borrow in `(&Probe(&e))` selects the impl (see `probe`).
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::probe::*;
     use super::*;

@@ -4,6 +4,7 @@
 //! counted, because the SDK does not report what its queue drops.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry::Context;
@@ -32,6 +33,26 @@ pub const MAX_QUEUE_SIZE: usize = 8192;
 pub(crate) struct OtlpPipeline {
     pub(crate) processor: CountingProcessor,
     pub(crate) runtime: Runtime,
+    pub(crate) state: Arc<ExportState>,
+}
+
+/// What the exporter has learnt of the collector.
+#[derive(Debug, Default)]
+pub(crate) struct ExportState {
+    unreachable: AtomicBool,
+    shutting_down: AtomicBool,
+}
+
+impl ExportState {
+    /// From now on, a collector that failed the last export is not tried
+    /// again: exit must not wait on retries against a dead endpoint.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    fn skip(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire) && self.unreachable.load(Ordering::Acquire)
+    }
 }
 
 /// Builds the OTLP path for `config`.
@@ -46,10 +67,12 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
         let _entered = runtime.enter();
         build_exporter(config.protocol)?
     };
+    let state = Arc::new(ExportState::default());
     let bridge = RuntimeBridge {
         exporter: Arc::new(Scrubbing::new(exporter)),
         handle: runtime.handle().clone(),
         health: Arc::clone(health),
+        state: Arc::clone(&state),
     };
     let batch = BatchConfigBuilder::default()
         .with_max_export_batch_size(MAX_EXPORT_BATCH_SIZE)
@@ -65,16 +88,17 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
             health: Arc::clone(health),
         },
         runtime,
+        state,
     })
 }
 
 /// A retry policy short enough that a missing collector costs little at exit.
 fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
     opentelemetry_otlp::RetryPolicy::default()
-        .with_max_retries(2)
-        .with_initial_delay(Duration::from_millis(50))
-        .with_max_delay(Duration::from_millis(200))
-        .with_max_jitter(Duration::from_millis(20))
+        .with_max_retries(1)
+        .with_initial_delay(Duration::from_millis(25))
+        .with_max_delay(Duration::from_millis(100))
+        .with_max_jitter(Duration::from_millis(10))
 }
 
 fn build_exporter(protocol: Protocol) -> Result<opentelemetry_otlp::SpanExporter, String> {
@@ -102,11 +126,19 @@ struct RuntimeBridge<E> {
     exporter: Arc<E>,
     handle: Handle,
     health: Arc<Health>,
+    state: Arc<ExportState>,
 }
 
 impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let count = batch.len() as u64;
+        if self.state.skip() {
+            self.health
+                .export_failed(count, "the collector was unreachable at exit");
+            return Err(OTelSdkError::InternalFailure(
+                "the collector was unreachable at exit".into(),
+            ));
+        }
         let exporter = Arc::clone(&self.exporter);
         let suppressed = Context::current().with_telemetry_suppressed();
         let task = self
@@ -118,6 +150,9 @@ impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
                 "the export task failed: {error}"
             ))),
         };
+        self.state
+            .unreachable
+            .store(result.is_err(), Ordering::Release);
         match &result {
             Ok(()) => self.health.exported(count),
             Err(error) => self.health.export_failed(count, &error.to_string()),

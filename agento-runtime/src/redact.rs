@@ -26,10 +26,10 @@ pub fn scrub_span(span: &mut SpanData, scrubber: &Scrubber) {
     for link in &mut span.links.links {
         scrub_attributes(&mut link.attributes, scrubber);
     }
-    if let Status::Error { description } = &mut span.status {
-        if let Cow::Owned(clean) = scrubber.scrub(description) {
-            *description = clean.into();
-        }
+    if let Status::Error { description } = &mut span.status
+        && let Cow::Owned(clean) = scrubber.scrub(description)
+    {
+        *description = clean.into();
     }
 }
 

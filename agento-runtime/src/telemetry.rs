@@ -189,6 +189,7 @@ impl TelemetryBuilder {
             archive_path: claimed,
             provider: None,
             otlp_runtime: Mutex::new(None),
+            export_state: None,
             health,
             done: AtomicBool::new(false),
             config,
@@ -196,10 +197,10 @@ impl TelemetryBuilder {
         if !inner.config.sdk_disabled {
             inner.build_provider(self.extra);
         }
-        if self.signals {
-            if let Err(error) = signals::install() {
-                warn(&error);
-            }
+        if self.signals
+            && let Err(error) = signals::install()
+        {
+            warn(&error);
         }
         install_panic_hook();
         let inner = Arc::new(inner);
@@ -290,6 +291,7 @@ struct Inner {
     archive_path: Option<PathBuf>,
     provider: Option<SdkTracerProvider>,
     otlp_runtime: Mutex<Option<Runtime>>,
+    export_state: Option<Arc<otlp::ExportState>>,
     health: Arc<Health>,
     done: AtomicBool,
 }
@@ -305,10 +307,10 @@ impl Inner {
                 KeyValue::new(OPENINFERENCE_PROJECT_NAME, "agento"),
             ])
             .with_detector(Box::new(EnvResourceDetector::new()));
-        if let Ok(service) = std::env::var("OTEL_SERVICE_NAME") {
-            if !service.trim().is_empty() {
-                builder = builder.with_attribute(KeyValue::new("service.name", service));
-            }
+        if let Ok(service) = std::env::var("OTEL_SERVICE_NAME")
+            && !service.trim().is_empty()
+        {
+            builder = builder.with_attribute(KeyValue::new("service.name", service));
         }
         builder
             .with_attributes([
@@ -348,6 +350,7 @@ impl Inner {
                     processors.push(Box::new(pipeline.processor));
                     *self.otlp_runtime.lock().unwrap_or_else(|e| e.into_inner()) =
                         Some(pipeline.runtime);
+                    self.export_state = Some(pipeline.state);
                 }
                 Err(error) => warn(&format!("live export is off: {error}")),
             }
@@ -395,6 +398,9 @@ impl Inner {
                 tracer::install(None);
                 global::set_tracer_provider(opentelemetry::trace::noop::NoopTracerProvider::new());
             }
+        }
+        if let Some(state) = &self.export_state {
+            state.begin_shutdown();
         }
         if let Some(provider) = &self.provider {
             let _ = provider.shutdown_with_timeout(self.config.shutdown_timeout);

@@ -41,10 +41,11 @@ pub struct Truncated<'a> {
 /// Truncates `text` per memo §4.
 ///
 /// Cheap for short texts: a text of at most [`LIMIT_CHARS`] bytes cannot have more
-/// characters than that, and is returned borrowed without being scanned.
+/// characters than that, and is returned borrowed.
 ///
 /// ```
-/// let t = agento_runtime::truncate::truncate(&"a".repeat(8193));
+/// let long = "a".repeat(8193);
+/// let t = agento_runtime::truncate::truncate(&long);
 /// assert!(t.text.ends_with("...[truncated]"));
 /// assert_eq!(t.original_chars, 8193);
 /// ```
