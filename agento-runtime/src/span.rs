@@ -4,12 +4,13 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Arc;
 
 use opentelemetry::context::{ContextGuard, FutureExt, WithContext};
 use opentelemetry::trace::{
     SpanBuilder, SpanKind as OtelSpanKind, SpanRef, Status, TraceContextExt,
 };
-use opentelemetry::{Context, Key, KeyValue};
+use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 
 use crate::attributes::{
     AGENTO_RESPONSE_LENGTH, AGENTO_RESPONSE_TRUNCATED_REASON, GEN_AI_RESPONSE_CONTENT,
@@ -223,13 +224,13 @@ impl Drop for SpanGuard {
 pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
     let truncated = truncate(text);
     if !truncated.truncated {
-        out.push(KeyValue::new(key, text.to_owned()));
+        out.push(KeyValue::new(key, shared(text)));
         return;
     }
     let length = i64::try_from(truncated.original_chars).unwrap_or(i64::MAX);
     let is_response = key.as_str() == GEN_AI_RESPONSE_CONTENT;
     let name = key.as_str().to_owned();
-    out.push(KeyValue::new(key, truncated.text.into_owned()));
+    out.push(KeyValue::new(key, shared(&truncated.text)));
     if is_response {
         out.push(KeyValue::new(GEN_AI_RESPONSE_TRUNCATED, true));
         out.push(KeyValue::new(
@@ -241,4 +242,10 @@ pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
         out.push(KeyValue::new(format!("{name}.truncated"), true));
         out.push(KeyValue::new(format!("{name}.length"), length));
     }
+}
+
+/// Large texts are stored reference-counted, so that handing a span to both the
+/// archive and the OTLP path copies a pointer, not kilobytes.
+fn shared(text: &str) -> Value {
+    Value::String(StringValue::from(Arc::<str>::from(text)))
 }
