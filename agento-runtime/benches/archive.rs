@@ -37,7 +37,7 @@ fn text(i: usize) -> String {
     let mut n = i;
     while out.len() < size {
         out.push_str(words[n % words.len()]);
-        out.push_str(if n % 11 == 0 { "\n" } else { " " });
+        out.push_str(if n.is_multiple_of(11) { "\n" } else { " " });
         n += 7;
     }
     out
