@@ -1,1 +1,63 @@
-//! facade
+//! OpenTelemetry for LLM pipelines, as attribute macros.
+//!
+//! Depend on this one crate. It re-exports the macros of `agento-macros` and
+//! the runtime of `agento-runtime`:
+//!
+//! - [`macro@agento_module`] on a stage's entry (`main` or `run`): telemetry
+//!   setup, the module span, the context carrier in and out, flush, exit code;
+//! - [`macro@llm_span`] on an LLM call: a CLIENT span with the `gen_ai.*`
+//!   attributes, token counts and truncated content;
+//! - [`macro@retry_spans`] above `#[llm_span]`: one span per attempt under a
+//!   `*.with_retry` span, with backoff;
+//! - [`macro@step`] on a workflow step: a span with chosen arguments.
+//!
+//! ```no_run
+//! use agento::{LlmResponse, agento_module, llm_span, retry_spans, step};
+//!
+//! struct Reply(String);
+//! impl LlmResponse for Reply {
+//!     fn text(&self) -> &str { &self.0 }
+//! }
+//!
+//! #[retry_spans(max = 3, backoff = "none")]
+//! #[llm_span(system = "gemini", model = "gemini-2.5-pro", temperature = 0.1, prompt = goal)]
+//! fn generate_plan_structure(goal: &str) -> Result<Reply, std::io::Error> {
+//!     Ok(Reply(format!("{{\"Title\": \"{goal}\"}}")))
+//! }
+//!
+//! #[step(fields(goal))]
+//! fn plan(goal: &str) -> Result<String, std::io::Error> {
+//!     Ok(generate_plan_structure(goal)?.0)
+//! }
+//!
+//! #[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first, goal = "Open a bakery")]
+//! fn main() -> Result<(), std::io::Error> {
+//!     println!("{}", plan("Open a bakery")?);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! With the `disabled` feature the macros check their arguments and leave the
+//! functions as they are: telemetry is compiled out.
+
+pub use agento_macros::{agento_module, llm_span, retry_spans, step};
+pub use agento_runtime as runtime;
+pub use agento_runtime::{
+    ErrorInfo, LlmResponse, SpanGuard, SpanKind, StepField, Telemetry, TokenUsage,
+    record_expected_response, record_final_response, record_user_goal,
+};
+
+/// What macro-generated code names. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use agento_runtime::attributes;
+    pub use agento_runtime::error::probe;
+    pub use agento_runtime::opentelemetry::context::FutureExt;
+    pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
+    pub use agento_runtime::opentelemetry::{Key, KeyValue};
+    pub use agento_runtime::retry::sleep;
+    pub use agento_runtime::{
+        Backoff, LlmRequest, LlmSpec, MaxTokens, ModuleRole, ModuleRun, ModuleSpec, Retry,
+        RetrySpec, RetryStep, SpanGuard, SpanKind, StepField, Temperature,
+    };
+}

@@ -1,1 +1,237 @@
-//! Attribute macros of the agento framework (placeholder until the macro crate lands).
+//! Attribute macros of the agento framework. Use them through the `agento`
+//! facade crate: `use agento::{agento_module, llm_span, retry_spans, step};`.
+//!
+//! The crate follows `tracing-attributes`: each entry point here parses its
+//! arguments ([`args`]), checks the function it is on ([`function`]) and
+//! hands both to its expansion ([`expand`]). Errors are spanned at the
+//! offending token and say what to write instead. Generated code names the
+//! runtime only through `::agento::__private` (or `<crate = path>::__private`),
+//! and its identifiers start with `__agento_`.
+//!
+//! With the `disabled` feature every macro still checks its arguments and then
+//! returns the function unchanged.
+//!
+//! The examples below are on the facade, `agento`.
+
+mod args;
+mod expand;
+mod function;
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+
+/// Whether telemetry is compiled out (the facade's `disabled` feature).
+const DISABLED: bool = cfg!(feature = "disabled");
+
+/// Parses the attribute's arguments with `parse_one` per item.
+fn parse_args<A: Default>(
+    args: TokenStream,
+    parse_one: impl Fn(&mut A, &ParseNestedMeta<'_>) -> syn::Result<()>,
+) -> syn::Result<A> {
+    let mut parsed = A::default();
+    syn::meta::parser(|meta| parse_one(&mut parsed, &meta)).parse(args)?;
+    Ok(parsed)
+}
+
+fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(error) => {
+            // Keep the function itself, so that one mistake in the attribute
+            // does not also turn every call of the function into an error.
+            let mut tokens = error.to_compile_error();
+            tokens.extend(TokenStream2::from(item));
+            tokens.into()
+        }
+    }
+}
+
+/// The entry of a pipeline stage: sets telemetry up, opens the module span as
+/// a child of the carried context, runs the body, records an `Err` or a panic
+/// as `ERROR`, writes the context carrier for the next stage, flushes, and —
+/// on `main` — turns the result into the process exit code.
+///
+/// Arguments: `name = "..."` (the `agento.module` resource attribute; default
+/// the binary's name), one of `root` (the driver of a whole run), `first` (the
+/// first stage: a new run, span `agento.pipeline`, `AGENT`) or `final` (its span
+/// receives `agent.final_response`), `goal = <expr>` (recorded as `user_goal`),
+/// `crate = path`.
+///
+/// The function takes no parameters and returns `()`, `ExitCode` or
+/// `Result<T, E: Display>`. On `async fn main`, write `#[agento_module]` above
+/// `#[tokio::main]`.
+///
+/// ```ignore
+/// #[agento::agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first)]
+/// fn main() -> Result<(), std::io::Error> {
+///     let goal = std::fs::read_to_string("goal.txt")?;
+///     agento::record_user_goal(&goal);
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
+    let result = parse_args(args, args::ModuleArgs::parse).and_then(|args| {
+        let function = function::parse_fn(item.clone().into(), "agento_module")?;
+        if let Some((attr, name)) = function::any_attribute_below(&function) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                format_args!(
+                    "`#[agento_module]` runs a whole stage; put `#[{name}]` on the functions it calls, not on the module's entry"
+                ),
+            ));
+        }
+        if DISABLED {
+            return Ok(quote::quote!(#function));
+        }
+        expand::module::expand(&args, function)
+    });
+    finish(result, item)
+}
+
+/// A CLIENT span around one LLM call: `llm.<system>.<fn name>` with
+/// `openinference.span.kind = LLM`, the `gen_ai.*` request attributes before the
+/// call and the response ones (content truncated, tokens, response model,
+/// finish reasons) after it; an `Err` is recorded as `ERROR`.
+///
+/// Arguments: `system = "gemini" | "openai" | "anthropic" | other("name")`,
+/// `model = <expr>` (required), `temperature = <expr>`, `max_tokens = <expr>`,
+/// `operation = "chat"`, `name = "..."`, `step_type = "..."`,
+/// `step_name = <expr>`, `prompt = <expr>`, `skip(prompt, response)`,
+/// `crate = path`. The function returns `Result<R, E>` with
+/// `R: agento::LlmResponse`.
+///
+/// ```ignore
+/// #[agento::llm_span(system = "gemini", model = self.model.as_str(), temperature = 0.1, prompt = prompt)]
+/// async fn generate_plan_structure(&self, prompt: &str) -> Result<Reply, VendorError> {
+///     self.client.chat(prompt).await
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
+    let result = parse_args(args, args::LlmArgs::parse).and_then(|args| {
+        let function = function::parse_fn(item.clone().into(), "llm_span")?;
+        if let Some(attr) = function::attribute_below(&function, "retry_spans") {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "`#[retry_spans]` must be written above `#[llm_span]`, so that every attempt is an LLM span: swap the two attributes",
+            ));
+        }
+        if let Some((attr, name)) = function::any_attribute_below(&function) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                format_args!(
+                    "`#[llm_span]` cannot be combined with `#[{name}]`: put `#[{name}]` on the function that calls this one"
+                ),
+            ));
+        }
+        expand::llm::validate(&args, &function)?;
+        if DISABLED {
+            return Ok(quote::quote!(#function));
+        }
+        expand::llm::expand(&args, &function)
+    });
+    finish(result, item)
+}
+
+/// Retries a function returning `Result` with a span per attempt: a parent
+/// `<name>.with_retry` (`retry.max_attempts`) and one `attempt_<n>` child per
+/// try (`retry.attempt`, status `ERROR` with `error.type` and an exception event
+/// for a failure, `OK` for the success). Sleeps between tries with exponential
+/// backoff and jitter, honouring a Retry-After that the error reports through
+/// `agento::ErrorInfo`.
+///
+/// Arguments: `max = N` (attempts, at least 1; default 3),
+/// `retry_if = path` (a `fn(&E) -> bool`; default: every error is retried),
+/// `backoff = "exponential" | "none"`, `base_ms = N` (default 500),
+/// `crate = path`.
+///
+/// Stacked above `#[llm_span]`, each attempt span is the LLM span itself and
+/// carries every `gen_ai.*` attribute. The body runs once per attempt, so it
+/// borrows its arguments.
+///
+/// ```ignore
+/// #[agento::retry_spans(max = 3, retry_if = VendorError::is_retryable)]
+/// #[agento::llm_span(system = "anthropic", model = self.model())]
+/// async fn revision_verdict(&self, prompt: &str) -> Result<Reply, VendorError> {
+///     self.client.chat(prompt).await
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
+    let result = parse_args(args, args::RetryArgs::parse).and_then(|args| {
+        let mut function = function::parse_fn(item.clone().into(), "retry_spans")?;
+        let llm = take_llm_span(&mut function)?;
+        if let Some((attr, name)) = function::any_attribute_below(&function) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                format_args!(
+                    "`#[retry_spans]` stacks only on `#[llm_span]`: put `#[{name}]` on the function that calls this one"
+                ),
+            ));
+        }
+        if DISABLED {
+            if let Some(llm) = &llm {
+                expand::llm::validate(llm, &function)?;
+            }
+            return Ok(quote::quote!(#function));
+        }
+        expand::retry::expand(&args, llm.as_ref(), &function)
+    });
+    finish(result, item)
+}
+
+/// Removes an `#[llm_span(...)]` written directly below `#[retry_spans]` and
+/// parses its arguments: the retry expansion generates both.
+fn take_llm_span(function: &mut syn::ItemFn) -> syn::Result<Option<args::LlmArgs>> {
+    let Some(index) = function.attrs.iter().position(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "llm_span")
+    }) else {
+        return Ok(None);
+    };
+    let attr = function.attrs.remove(index);
+    let mut parsed = args::LlmArgs::default();
+    attr.parse_nested_meta(|meta| parsed.parse(&meta))?;
+    Ok(Some(parsed))
+}
+
+/// A semantic workflow step (memo §6): an `INTERNAL` span named after the
+/// function (or `name`), with OpenInference kind `kind` (default `CHAIN`) and
+/// the arguments listed in `fields(...)` recorded as `agento.<argument>`
+/// (texts truncated; scrubbed on export). An `Err` result is recorded as
+/// `ERROR`.
+///
+/// Arguments: `name = "..."`, `kind = CHAIN | TOOL | AGENT | EVALUATOR`,
+/// `fields(arg, ...)`, `step_type = "..."`, `crate = path`.
+///
+/// ```ignore
+/// #[agento::step(kind = CHAIN, fields(step_name))]
+/// async fn revise_step_with_llms(&self, step_name: &str) -> Result<String, Error> {
+///     Ok(step_name.to_owned())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
+    let result = parse_args(args, args::StepArgs::parse).and_then(|args| {
+        let function = function::parse_fn(item.clone().into(), "step")?;
+        if let Some((attr, name)) = function::any_attribute_below(&function) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                format_args!(
+                    "`#[step]` cannot be combined with `#[{name}]`: a step calls instrumented functions, so put `#[{name}]` on a function this step calls"
+                ),
+            ));
+        }
+        let expanded = expand::step::expand(&args, &function)?;
+        if DISABLED {
+            return Ok(quote::quote!(#function));
+        }
+        Ok(expanded)
+    });
+    finish(result, item)
+}

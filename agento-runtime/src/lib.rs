@@ -23,6 +23,7 @@ pub mod backoff;
 pub mod carrier;
 pub mod config;
 pub mod error;
+pub mod field;
 pub mod health;
 pub mod llm;
 pub mod module;
@@ -42,6 +43,7 @@ pub mod usage;
 
 pub use backoff::Backoff;
 pub use error::{ErrorInfo, ErrorReport, record_error};
+pub use field::{MaxTokens, StepField, Temperature};
 pub use llm::{LlmRequest, LlmSpec};
 pub use module::{
     ModuleOutcome, ModuleRole, ModuleRun, ModuleSpec, record_expected_response,

@@ -132,18 +132,27 @@ impl SpanGuard {
     /// Records the response attributes: content (truncated), response model,
     /// finish reasons, token usage; and status `OK`.
     pub fn record_response<R: LlmResponse + ?Sized>(&self, response: &R) {
-        record_response(&self.span(), response);
+        record_response(&self.span(), response, true);
+    }
+
+    /// Like [`record_response`](Self::record_response) but without the
+    /// content (`#[llm_span(skip(response))]`).
+    pub fn record_response_metadata<R: LlmResponse + ?Sized>(&self, response: &R) {
+        record_response(&self.span(), response, false);
     }
 }
 
-/// Records `response` on `span` (see [`SpanGuard::record_response`]).
-pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R) {
+/// Records `response` on `span` (see [`SpanGuard::record_response`]); the
+/// content only when `content` is true.
+pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R, content: bool) {
     let mut attributes = Vec::with_capacity(10);
-    text_attributes(
-        Key::from_static_str(GEN_AI_RESPONSE_CONTENT),
-        response.text(),
-        &mut attributes,
-    );
+    if content {
+        text_attributes(
+            Key::from_static_str(GEN_AI_RESPONSE_CONTENT),
+            response.text(),
+            &mut attributes,
+        );
+    }
     if let Some(model) = response.response_model() {
         attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.to_owned()));
     }

@@ -1,0 +1,398 @@
+//! Argument parsing: one struct per macro, each field set at most once, every
+//! error spanned at the offending token and saying what to write instead.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{Expr, Ident, LitInt, LitStr, Path, Token};
+
+/// The vendors `#[llm_span(system = ...)]` knows by name.
+pub(crate) const KNOWN_SYSTEMS: [&str; 3] = ["gemini", "openai", "anthropic"];
+
+/// Sets `slot` once; a second occurrence is a spanned error.
+fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format_args!(
+            "duplicate argument `{}`: give it once",
+            path_text(&meta.path)
+        )));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn path_text(path: &Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn unknown(meta: &ParseNestedMeta<'_>, accepted: &str) -> syn::Error {
+    meta.error(format_args!(
+        "unknown argument `{}`; expected one of: {accepted}",
+        path_text(&meta.path)
+    ))
+}
+
+/// `crate = path`: where the facade is (default `::agento`).
+fn parse_crate(slot: &mut Option<Path>, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    let path: Path = meta.value()?.parse()?;
+    set_once(slot, path, meta)
+}
+
+fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    let value = meta.value()?;
+    value.parse::<LitStr>().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format_args!(
+                "`{}` takes a string literal, e.g. `{} = \"...\"`",
+                path_text(&meta.path),
+                path_text(&meta.path)
+            ),
+        )
+    })
+}
+
+fn expr(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
+    meta.value()?.parse::<Expr>()
+}
+
+/// The module's place in the pipeline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Root,
+    First,
+    Middle,
+    Final,
+}
+
+/// `#[agento_module(name = "...", root | first | final, goal = <expr>, crate = path)]`.
+#[derive(Default)]
+pub(crate) struct ModuleArgs {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) role: Option<(Role, Span)>,
+    pub(crate) goal: Option<Expr>,
+    pub(crate) krate: Option<Path>,
+}
+
+impl ModuleArgs {
+    pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let role = if meta.path.is_ident("root") {
+            Some(Role::Root)
+        } else if meta.path.is_ident("first") {
+            Some(Role::First)
+        } else if meta.path.is_ident("final") {
+            Some(Role::Final)
+        } else {
+            None
+        };
+        if let Some(role) = role {
+            if let Some((_, _)) = self.role {
+                return Err(meta.error(
+                    "a module has one role: write at most one of `root`, `first` or `final`",
+                ));
+            }
+            self.role = Some((role, meta.path.segments[0].ident.span()));
+            return Ok(());
+        }
+        if meta.path.is_ident("name") {
+            let name = lit_str(meta)?;
+            if name.value().trim().is_empty() {
+                return Err(syn::Error::new(
+                    name.span(),
+                    "the module name is empty: write `name = \"1_01_JSON_Goal_to_PlanStructure\"` or leave `name` out to use the binary's name",
+                ));
+            }
+            set_once(&mut self.name, name, meta)
+        } else if meta.path.is_ident("goal") {
+            let goal = expr(meta)?;
+            set_once(&mut self.goal, goal, meta)
+        } else if meta.path.is_ident("crate") {
+            parse_crate(&mut self.krate, meta)
+        } else {
+            Err(unknown(
+                meta,
+                "`name = \"...\"`, `root`, `first`, `final`, `goal = <expr>`, `crate = path`",
+            ))
+        }
+    }
+
+    pub(crate) fn role(&self) -> Role {
+        self.role.map_or(Role::Middle, |(role, _)| role)
+    }
+}
+
+/// The value of `system = ...`: a known vendor, or `other("name")`.
+pub(crate) struct System {
+    pub(crate) name: String,
+}
+
+/// `#[llm_span(...)]`.
+#[derive(Default)]
+pub(crate) struct LlmArgs {
+    pub(crate) system: Option<System>,
+    pub(crate) model: Option<Expr>,
+    pub(crate) temperature: Option<Expr>,
+    pub(crate) max_tokens: Option<Expr>,
+    pub(crate) operation: Option<LitStr>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) step_type: Option<LitStr>,
+    pub(crate) step_name: Option<Expr>,
+    pub(crate) prompt: Option<Expr>,
+    pub(crate) skip: Option<Skip>,
+    pub(crate) krate: Option<Path>,
+}
+
+/// `skip(prompt, response)`: texts not to record.
+#[derive(Default)]
+pub(crate) struct Skip {
+    pub(crate) prompt: bool,
+    pub(crate) response: bool,
+}
+
+impl LlmArgs {
+    pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let p = &meta.path;
+        if p.is_ident("system") {
+            let system = parse_system(meta)?;
+            set_once(&mut self.system, system, meta)
+        } else if p.is_ident("model") {
+            let model = expr(meta)?;
+            set_once(&mut self.model, model, meta)
+        } else if p.is_ident("temperature") {
+            let value = expr(meta)?;
+            set_once(&mut self.temperature, value, meta)
+        } else if p.is_ident("max_tokens") {
+            let value = expr(meta)?;
+            set_once(&mut self.max_tokens, value, meta)
+        } else if p.is_ident("operation") {
+            let value = lit_str(meta)?;
+            set_once(&mut self.operation, value, meta)
+        } else if p.is_ident("name") {
+            let value = lit_str(meta)?;
+            set_once(&mut self.name, value, meta)
+        } else if p.is_ident("step_type") {
+            let value = lit_str(meta)?;
+            set_once(&mut self.step_type, value, meta)
+        } else if p.is_ident("step_name") {
+            let value = expr(meta)?;
+            set_once(&mut self.step_name, value, meta)
+        } else if p.is_ident("prompt") {
+            let value = expr(meta)?;
+            set_once(&mut self.prompt, value, meta)
+        } else if p.is_ident("skip") {
+            let mut skip = Skip::default();
+            meta.parse_nested_meta(|item| {
+                if item.path.is_ident("prompt") {
+                    skip.prompt = true;
+                } else if item.path.is_ident("response") {
+                    skip.response = true;
+                } else {
+                    return Err(item.error(format_args!(
+                        "`skip` takes `prompt` and/or `response` (the texts not to record), not `{}`",
+                        path_text(&item.path)
+                    )));
+                }
+                Ok(())
+            })?;
+            set_once(&mut self.skip, skip, meta)
+        } else if p.is_ident("crate") {
+            parse_crate(&mut self.krate, meta)
+        } else {
+            Err(unknown(
+                meta,
+                "`system`, `model`, `temperature`, `max_tokens`, `operation`, `name`, `step_type`, `step_name`, `prompt`, `skip(...)`, `crate`",
+            ))
+        }
+    }
+}
+
+fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let lit: LitStr = value.parse()?;
+        let name = lit.value();
+        if KNOWN_SYSTEMS.contains(&name.as_str()) {
+            return Ok(System { name });
+        }
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "unknown system {name:?}: expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
+            ),
+        ));
+    }
+    let call: syn::ExprCall = value.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")`",
+        )
+    })?;
+    let is_other = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("other"));
+    let arg = match (is_other, call.args.len(), call.args.first()) {
+        (
+            true,
+            1,
+            Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            })),
+        ) => s.clone(),
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &call,
+                "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")` with one string literal",
+            ));
+        }
+    };
+    let name = arg.value();
+    if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+        return Err(syn::Error::new(
+            arg.span(),
+            "the provider name must be one word, e.g. `other(\"mistral\")`",
+        ));
+    }
+    Ok(System { name })
+}
+
+/// `backoff = "exponential" | "none"`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackoffKind {
+    Exponential,
+    None,
+}
+
+/// `#[retry_spans(max = 3, retry_if = path, backoff = "...", base_ms = N, crate = path)]`.
+#[derive(Default)]
+pub(crate) struct RetryArgs {
+    pub(crate) max: Option<u32>,
+    pub(crate) retry_if: Option<Path>,
+    pub(crate) backoff: Option<BackoffKind>,
+    pub(crate) base_ms: Option<u64>,
+    pub(crate) krate: Option<Path>,
+}
+
+impl RetryArgs {
+    pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let p = &meta.path;
+        if p.is_ident("max") {
+            let lit: LitInt = meta.value()?.parse().map_err(|error| {
+                syn::Error::new(error.span(), "`max` takes a whole number, e.g. `max = 3`")
+            })?;
+            let max: u32 = lit.base10_parse()?;
+            if max == 0 {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`max` is the number of attempts and must be at least 1: write `max = 1` for no retries",
+                ));
+            }
+            set_once(&mut self.max, max, meta)
+        } else if p.is_ident("retry_if") {
+            let path: Path = meta.value()?.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "`retry_if` takes the path of a `fn(&E) -> bool`, e.g. `retry_if = MyError::is_retryable`",
+                )
+            })?;
+            set_once(&mut self.retry_if, path, meta)
+        } else if p.is_ident("backoff") {
+            let lit = lit_str(meta)?;
+            let kind = match lit.value().as_str() {
+                "exponential" => BackoffKind::Exponential,
+                "none" => BackoffKind::None,
+                other => {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format_args!(
+                            "unknown backoff {other:?}: write `backoff = \"exponential\"` or `backoff = \"none\"`"
+                        ),
+                    ));
+                }
+            };
+            set_once(&mut self.backoff, kind, meta)
+        } else if p.is_ident("base_ms") {
+            let lit: LitInt = meta.value()?.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "`base_ms` takes a whole number of milliseconds, e.g. `base_ms = 500`",
+                )
+            })?;
+            let base: u64 = lit.base10_parse()?;
+            set_once(&mut self.base_ms, base, meta)
+        } else if p.is_ident("crate") {
+            parse_crate(&mut self.krate, meta)
+        } else {
+            Err(unknown(
+                meta,
+                "`max = N`, `retry_if = path`, `backoff = \"exponential\" | \"none\"`, `base_ms = N`, `crate = path`",
+            ))
+        }
+    }
+}
+
+/// The OpenInference kinds a `#[step]` may have.
+pub(crate) const STEP_KINDS: [&str; 4] = ["CHAIN", "TOOL", "AGENT", "EVALUATOR"];
+
+/// `#[step(name = "...", kind = CHAIN, fields(arg, ...), step_type = "...", crate = path)]`.
+#[derive(Default)]
+pub(crate) struct StepArgs {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) kind: Option<Ident>,
+    pub(crate) fields: Option<Vec<Ident>>,
+    pub(crate) step_type: Option<LitStr>,
+    pub(crate) krate: Option<Path>,
+}
+
+impl StepArgs {
+    pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let p = &meta.path;
+        if p.is_ident("name") {
+            let value = lit_str(meta)?;
+            set_once(&mut self.name, value, meta)
+        } else if p.is_ident("kind") {
+            let kind: Ident = meta.value()?.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "`kind` takes one of CHAIN, TOOL, AGENT, EVALUATOR, e.g. `kind = TOOL`",
+                )
+            })?;
+            if !STEP_KINDS.contains(&kind.to_string().as_str()) {
+                return Err(syn::Error::new(
+                    kind.span(),
+                    format_args!(
+                        "unknown kind `{kind}`: expected one of CHAIN, TOOL, AGENT, EVALUATOR"
+                    ),
+                ));
+            }
+            set_once(&mut self.kind, kind, meta)
+        } else if p.is_ident("fields") {
+            let mut fields = Vec::new();
+            meta.parse_nested_meta(|item| {
+                match item.path.get_ident() {
+                    Some(ident) if item.input.is_empty() || item.input.peek(Token![,]) => {
+                        fields.push(ident.clone());
+                    }
+                    _ => {
+                        return Err(item.error(
+                            "`fields` lists argument names, e.g. `fields(step_name, criteria)`",
+                        ));
+                    }
+                }
+                Ok(())
+            })?;
+            set_once(&mut self.fields, fields, meta)
+        } else if p.is_ident("step_type") {
+            let value = lit_str(meta)?;
+            set_once(&mut self.step_type, value, meta)
+        } else if p.is_ident("crate") {
+            parse_crate(&mut self.krate, meta)
+        } else {
+            Err(unknown(
+                meta,
+                "`name = \"...\"`, `kind = CHAIN | TOOL | AGENT | EVALUATOR`, `fields(arg, ...)`, `step_type = \"...\"`, `crate = path`",
+            ))
+        }
+    }
+}

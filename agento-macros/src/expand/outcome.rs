@@ -1,0 +1,31 @@
+//! Recording an error value on a span, shared by every expansion.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Statements recording `__agento_error` (a `&E`) on `span` through the
+/// runtime's probes: `error.type` and Retry-After from `agento::ErrorInfo` when
+/// `E` implements it, the message from `Display` when it has one.
+pub(crate) fn report(private: &TokenStream) -> TokenStream {
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #private::probe::{MessageFallback as _, MessageViaDisplay as _, TypeFallback as _, TypeViaInfo as _};
+            #private::probe::report(
+                (&#private::probe::Probe(__agento_error)).error_type(),
+                (&#private::probe::Probe(__agento_error)).error_message(),
+                (&#private::probe::Probe(__agento_error)).retry_after(),
+            )
+        }
+    }
+}
+
+/// Statements recording `__agento_error` on `span` (status ERROR, `error.type`,
+/// exception event).
+pub(crate) fn record_error(private: &TokenStream, span: &TokenStream) -> TokenStream {
+    let report = report(private);
+    quote! {
+        let __agento_report = #report;
+        #span.record_report(&__agento_report);
+    }
+}

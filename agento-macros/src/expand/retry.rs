@@ -1,0 +1,144 @@
+//! `#[retry_spans]`: a `<name>.with_retry` span with one `attempt_<n>` child
+//! per try, and the sleeps between tries. Stacked above `#[llm_span]`, each
+//! attempt span is the LLM span itself.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::ItemFn;
+
+use crate::args::{BackoffKind, LlmArgs, RetryArgs};
+use crate::expand::{llm, outcome};
+use crate::function::{allow_generated, facade, fake_return_edge, with_body};
+
+/// Generates the instrumented function. `llm_args` are those of an
+/// `#[llm_span]` written directly below, which this expansion takes over.
+pub(crate) fn expand(
+    args: &RetryArgs,
+    llm_args: Option<&LlmArgs>,
+    function: &ItemFn,
+) -> syn::Result<TokenStream> {
+    if !crate::function::returns_result(function) {
+        return Err(syn::Error::new(
+            crate::function::return_span(function),
+            "`#[retry_spans]` retries on `Err`, so the function must return `Result<T, E>`: change the return type",
+        ));
+    }
+    if let Some(llm_args) = llm_args {
+        llm::validate(llm_args, function)?;
+    }
+    let private = facade(args.krate.as_ref());
+    let max = args.max.unwrap_or(3);
+    let backoff = match (
+        args.backoff.unwrap_or(BackoffKind::Exponential),
+        args.base_ms,
+    ) {
+        (BackoffKind::None, _) => quote!(#private::Backoff::None),
+        (BackoffKind::Exponential, None) => quote!(#private::Backoff::DEFAULT),
+        (BackoffKind::Exponential, Some(ms)) => quote! {
+            #private::Backoff::Exponential { base: ::std::time::Duration::from_millis(#ms) }
+        },
+    };
+    let (span_name, kind, system) = match llm_args {
+        Some(llm_args) => (
+            format!("{}.with_retry", llm::span_name(llm_args, function)),
+            quote!(Llm),
+            llm_args.system.as_ref().map(|s| s.name.clone()),
+        ),
+        None => (
+            format!("{}.with_retry", function.sig.ident),
+            quote!(Chain),
+            None,
+        ),
+    };
+    let system = system.map_or_else(
+        || quote!(::std::option::Option::None),
+        |s| quote!(::std::option::Option::Some(#s)),
+    );
+    let attempt_spans = llm_args.is_none();
+    let retryable = args
+        .retry_if
+        .as_ref()
+        .map_or_else(|| quote!(true), |path| quote!(#path(__agento_error)));
+    let report = outcome::report(&private);
+    let is_async = function.sig.asyncness.is_some();
+    let block = &function.block;
+
+    let llm_spec = llm_args.map(|a| llm::spec(a, function, &private));
+    let (start_llm, record_llm) = match llm_args {
+        Some(a) => {
+            let start = llm::start_span(a, &private);
+            let span = quote!(__agento_llm_span);
+            let record = llm::record(a, &private, &span);
+            let record = quote! {
+                #record
+                ::std::mem::drop(#span);
+            };
+            (
+                quote! {
+                    let __agento_llm_span = {
+                        let __agento_attached = ::std::clone::Clone::clone(__agento_attempt.context()).attach();
+                        #start
+                    };
+                    let __agento_cx = ::std::clone::Clone::clone(__agento_llm_span.context());
+                },
+                record,
+            )
+        }
+        None => (
+            quote! { let __agento_cx = ::std::clone::Clone::clone(__agento_attempt.context()); },
+            TokenStream::new(),
+        ),
+    };
+    let (run, sleep) = if is_async {
+        (
+            quote!(#private::FutureExt::with_context(async #block, __agento_cx).await),
+            quote!(#private::sleep(__agento_delay).await),
+        )
+    } else {
+        (
+            quote! {
+                {
+                    let __agento_attached = __agento_cx.attach();
+                    let __agento_value = (|| #block)();
+                    ::std::mem::drop(__agento_attached);
+                    __agento_value
+                }
+            },
+            quote!(::std::thread::sleep(__agento_delay)),
+        )
+    };
+    let fake_return = fake_return_edge(function);
+    let allow = allow_generated();
+    let body = quote! {
+        #fake_return
+        #allow
+        static __AGENTO_RETRY: #private::RetrySpec = #private::RetrySpec {
+            span_name: #span_name,
+            kind: #private::SpanKind::#kind,
+            system: #system,
+            max_attempts: #max,
+            backoff: #backoff,
+            attempt_spans: #attempt_spans,
+        };
+        #llm_spec
+        let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
+        loop {
+            let __agento_attempt = __agento_retry.begin_attempt();
+            #start_llm
+            #allow
+            let __agento_result = #run;
+            #record_llm
+            let __agento_failure = match &__agento_result {
+                ::std::result::Result::Ok(_) => ::std::option::Option::None,
+                ::std::result::Result::Err(__agento_error) => {
+                    ::std::option::Option::Some((#report, #retryable))
+                }
+            };
+            match __agento_retry.finish_attempt(__agento_attempt, __agento_result, __agento_failure) {
+                #private::RetryStep::Done(__agento_result) => break __agento_result,
+                #private::RetryStep::Wait(__agento_delay) => #sleep,
+            }
+        }
+    };
+    Ok(with_body(function, &body))
+}

@@ -1,0 +1,103 @@
+//! `#[step]`: a semantic workflow step (memo §6) with chosen arguments
+//! recorded as `agento.<argument>` attributes.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{FnArg, Ident, ItemFn, Pat};
+
+use crate::args::StepArgs;
+use crate::expand::outcome::record_error;
+use crate::function::{
+    allow_generated, facade, fake_return_edge, returns_result, run_body, with_body,
+};
+
+/// The names of the function's plain identifier parameters.
+fn parameter_names(function: &ItemFn) -> Vec<Ident> {
+    function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(ident) => Some(ident.ident.clone()),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// Generates the instrumented function.
+pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStream> {
+    let parameters = parameter_names(function);
+    let fields = args.fields.clone().unwrap_or_default();
+    for field in &fields {
+        if !parameters.contains(field) {
+            let listed = parameters
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(syn::Error::new(
+                field.span(),
+                if listed.is_empty() {
+                    format!(
+                        "`{field}` is not a parameter of this function, which has none to record: remove it from `fields(...)`"
+                    )
+                } else {
+                    format!(
+                        "`{field}` is not a parameter of this function: `fields(...)` takes some of {listed}"
+                    )
+                },
+            ));
+        }
+    }
+    let private = facade(args.krate.as_ref());
+    let name = args
+        .name
+        .as_ref()
+        .map_or_else(|| function.sig.ident.to_string(), syn::LitStr::value);
+    let kind = match args.kind.as_ref().map(ToString::to_string).as_deref() {
+        Some("TOOL") => quote!(Tool),
+        Some("AGENT") => quote!(Agent),
+        Some("EVALUATOR") => quote!(Evaluator),
+        _ => quote!(Chain),
+    };
+    let keys: Vec<String> = fields.iter().map(|f| format!("agento.{f}")).collect();
+    let step_type = args.step_type.as_ref().map(|s| {
+        quote! {
+            __agento_attributes.push(#private::KeyValue::new(#private::attributes::AGENTO_STEP_TYPE, #s));
+        }
+    });
+    let capacity = fields.len() + usize::from(step_type.is_some());
+    let span = quote!(__agento_span);
+    let run = run_body(function, &private, &quote!(#span.context()), true);
+    let record = if returns_result(function) {
+        let on_err = record_error(&private, &span);
+        quote! {
+            match &__agento_result {
+                ::std::result::Result::Ok(_) => #span.set_ok(),
+                ::std::result::Result::Err(__agento_error) => { #on_err }
+            }
+        }
+    } else {
+        quote!(#span.set_ok();)
+    };
+    let fake_return = fake_return_edge(function);
+    let allow = allow_generated();
+    let body = quote! {
+        #fake_return
+        #allow
+        let #span = {
+            let mut __agento_attributes = ::std::vec::Vec::with_capacity(#capacity);
+            #step_type
+            #( #private::StepField::record(&#fields, #private::Key::from_static_str(#keys), &mut __agento_attributes); )*
+            #private::SpanGuard::start_with(#name, #private::SpanKind::#kind, #private::OtelSpanKind::Internal, __agento_attributes)
+        };
+        #allow
+        let __agento_result = #run;
+        #record
+        __agento_result
+    };
+    Ok(with_body(function, &body))
+}
