@@ -217,10 +217,15 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
         if KNOWN_SYSTEMS.contains(&name.as_str()) {
             return Ok(System { name });
         }
+        let hint = KNOWN_SYSTEMS
+            .iter()
+            .find(|known| edit_distance(known, &name) <= 2)
+            .map(|known| format!("did you mean \"{known}\"? "))
+            .unwrap_or_default();
         return Err(syn::Error::new(
             lit.span(),
             format_args!(
-                "unknown system {name:?}: expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
+                "unknown system {name:?}: {hint}expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
             ),
         ));
     }
@@ -255,6 +260,21 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
         ));
     }
     Ok(System { name })
+}
+
+/// The Levenshtein distance between `a` and `b`, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// `backoff = "exponential" | "none"`.

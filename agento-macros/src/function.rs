@@ -93,6 +93,33 @@ fn contains_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
+/// The type of the function's value for a `let` annotation: the declared
+/// return type with every `impl Trait` replaced by `_`. Annotating the result
+/// fixes its type before the generated code inspects it (the error probes
+/// need the concrete error type).
+pub(crate) fn value_type(function: &ItemFn) -> TokenStream {
+    struct Infer;
+    impl syn::visit_mut::VisitMut for Infer {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if matches!(ty, Type::ImplTrait(_)) {
+                *ty = Type::Infer(syn::TypeInfer {
+                    underscore_token: Default::default(),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    match &function.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            syn::visit_mut::VisitMut::visit_type_mut(&mut Infer, &mut ty);
+            quote!(#ty)
+        }
+    }
+}
+
 /// The "fake return edge" of `tracing-attributes`: an unreachable `return` of
 /// the declared type placed before the body, so that type inference sees the
 /// function's return type first and type errors point at the user's code.

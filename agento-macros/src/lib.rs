@@ -83,10 +83,12 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        if DISABLED {
-            return Ok(quote::quote!(#function));
-        }
-        expand::module::expand(&args, function)
+        let expanded = expand::module::expand(&args, function.clone())?;
+        Ok(if DISABLED {
+            quote::quote!(#function)
+        } else {
+            expanded
+        })
     });
     finish(result, item)
 }
@@ -127,11 +129,12 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        expand::llm::validate(&args, &function)?;
-        if DISABLED {
-            return Ok(quote::quote!(#function));
-        }
-        expand::llm::expand(&args, &function)
+        let expanded = expand::llm::expand(&args, &function)?;
+        Ok(if DISABLED {
+            quote::quote!(#function)
+        } else {
+            expanded
+        })
     });
     finish(result, item)
 }
@@ -172,13 +175,12 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        if DISABLED {
-            if let Some(llm) = &llm {
-                expand::llm::validate(llm, &function)?;
-            }
-            return Ok(quote::quote!(#function));
-        }
-        expand::retry::expand(&args, llm.as_ref(), &function)
+        let expanded = expand::retry::expand(&args, llm.as_ref(), &function)?;
+        Ok(if DISABLED {
+            quote::quote!(#function)
+        } else {
+            expanded
+        })
     });
     finish(result, item)
 }
@@ -228,10 +230,11 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
         let expanded = expand::step::expand(&args, &function)?;
-        if DISABLED {
-            return Ok(quote::quote!(#function));
-        }
-        Ok(expanded)
+        Ok(if DISABLED {
+            quote::quote!(#function)
+        } else {
+            expanded
+        })
     });
     finish(result, item)
 }

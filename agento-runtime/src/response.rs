@@ -20,6 +20,11 @@ use crate::usage::TokenUsage;
 ///     fn finish_reasons(&self) -> &[String] { &self.finish }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an LLM response",
+    label = "`#[llm_span]` records the `Ok` value of this type",
+    note = "return a type that implements `agento::LlmResponse` (its text, token usage, response model and finish reasons)"
+)]
 pub trait LlmResponse {
     /// The generated text.
     fn text(&self) -> &str;

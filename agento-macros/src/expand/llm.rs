@@ -2,7 +2,7 @@
 //! call and the response (or error) attributes after it.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::ItemFn;
 
 use crate::args::LlmArgs;
@@ -107,12 +107,18 @@ pub(crate) fn start_span(args: &LlmArgs, private: &TokenStream) -> TokenStream {
 }
 
 /// Statements recording `__agento_result` on the LLM span `span`.
-pub(crate) fn record(args: &LlmArgs, private: &TokenStream, span: &TokenStream) -> TokenStream {
+pub(crate) fn record(
+    args: &LlmArgs,
+    function: &ItemFn,
+    private: &TokenStream,
+    span: &TokenStream,
+) -> TokenStream {
+    let response_span = crate::function::return_span(function);
     let skip_response = args.skip.as_ref().is_some_and(|s| s.response);
     let on_ok = if skip_response {
-        quote!(#span.record_response_metadata(__agento_value);)
+        quote_spanned!(response_span=> #span.record_response_metadata(__agento_value);)
     } else {
-        quote!(#span.record_response(__agento_value);)
+        quote_spanned!(response_span=> #span.record_response(__agento_value);)
     };
     let on_err = record_error(private, span);
     quote! {
@@ -131,16 +137,17 @@ pub(crate) fn expand(args: &LlmArgs, function: &ItemFn) -> syn::Result<TokenStre
     let start = start_span(args, &private);
     let span = quote!(__agento_span);
     let run = run_body(function, &private, &quote!(#span.context()), true);
-    let record = record(args, &private, &span);
+    let record = record(args, function, &private, &span);
     let fake_return = fake_return_edge(function);
     let allow = allow_generated();
+    let value_type = crate::function::value_type(function);
     let body = quote! {
         #fake_return
         #allow
         #spec
         let #span = #start;
         #allow
-        let __agento_result = #run;
+        let __agento_result: #value_type = #run;
         #record
         __agento_result
     };

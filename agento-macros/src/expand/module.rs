@@ -47,10 +47,7 @@ pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenSt
     };
     let block = &function.block;
     let is_async = function.sig.asyncness.is_some();
-    let original_output = match &function.sig.output {
-        syn::ReturnType::Default => quote!(()),
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
-    };
+    let original_output = crate::function::value_type(&function);
     let run = if is_async {
         quote! {
             __agento_module.instrument(async move {

@@ -68,7 +68,7 @@ pub(crate) fn expand(
         Some(a) => {
             let start = llm::start_span(a, &private);
             let span = quote!(__agento_llm_span);
-            let record = llm::record(a, &private, &span);
+            let record = llm::record(a, function, &private, &span);
             let record = quote! {
                 #record
                 ::std::mem::drop(#span);
@@ -109,6 +109,7 @@ pub(crate) fn expand(
     };
     let fake_return = fake_return_edge(function);
     let allow = allow_generated();
+    let value_type = crate::function::value_type(function);
     let body = quote! {
         #fake_return
         #allow
@@ -126,7 +127,7 @@ pub(crate) fn expand(
             let __agento_attempt = __agento_retry.begin_attempt();
             #start_llm
             #allow
-            let __agento_result = #run;
+            let __agento_result: #value_type = #run;
             #record_llm
             let __agento_failure = match &__agento_result {
                 ::std::result::Result::Ok(_) => ::std::option::Option::None,

@@ -2,7 +2,7 @@
 //! recorded as `agento.<argument>` attributes.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::{FnArg, Ident, ItemFn, Pat};
 
 use crate::args::StepArgs;
@@ -63,7 +63,12 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
         Some("EVALUATOR") => quote!(Evaluator),
         _ => quote!(Chain),
     };
-    let keys: Vec<String> = fields.iter().map(|f| format!("agento.{f}")).collect();
+    let records = fields.iter().map(|field| {
+        let key = format!("agento.{field}");
+        quote_spanned! {field.span()=>
+            #private::StepField::record(&#field, #private::Key::from_static_str(#key), &mut __agento_attributes);
+        }
+    });
     let step_type = args.step_type.as_ref().map(|s| {
         quote! {
             __agento_attributes.push(#private::KeyValue::new(#private::attributes::AGENTO_STEP_TYPE, #s));
@@ -85,17 +90,18 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
     };
     let fake_return = fake_return_edge(function);
     let allow = allow_generated();
+    let value_type = crate::function::value_type(function);
     let body = quote! {
         #fake_return
         #allow
         let #span = {
             let mut __agento_attributes = ::std::vec::Vec::with_capacity(#capacity);
             #step_type
-            #( #private::StepField::record(&#fields, #private::Key::from_static_str(#keys), &mut __agento_attributes); )*
+            #( #records )*
             #private::SpanGuard::start_with(#name, #private::SpanKind::#kind, #private::OtelSpanKind::Internal, __agento_attributes)
         };
         #allow
-        let __agento_result = #run;
+        let __agento_result: #value_type = #run;
         #record
         __agento_result
     };

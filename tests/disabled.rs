@@ -1,0 +1,52 @@
+//! With the `disabled` feature the macros leave functions as they are: the
+//! functions still work, and no span is recorded.
+//! Run with `cargo test -p agento --features disabled --test disabled`.
+#![cfg(feature = "disabled")]
+
+use agento::{LlmResponse, agento_module, llm_span, retry_spans, step};
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+struct Reply(String);
+
+impl LlmResponse for Reply {
+    fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+#[retry_spans(max = 3)]
+#[llm_span(system = "gemini", model = "gemini-2.5-pro", prompt = prompt)]
+fn call(prompt: &str) -> Result<Reply, std::fmt::Error> {
+    Ok(Reply(prompt.to_uppercase()))
+}
+
+#[step(fields(prompt))]
+fn plan(prompt: &str) -> Result<String, std::fmt::Error> {
+    Ok(call(prompt)?.0)
+}
+
+#[agento_module(name = "disabled", first)]
+fn stage() -> Result<String, std::fmt::Error> {
+    plan("bakery")
+}
+
+#[test]
+fn instrumented_functions_run_and_record_nothing() {
+    let exporter = InMemorySpanExporter::default();
+    let telemetry = agento::Telemetry::builder()
+        .archive(false)
+        .otlp(false)
+        .handle_signals(false)
+        .new_run(true)
+        .with_exporter(exporter.clone())
+        .init();
+    assert_eq!(stage().as_deref(), Ok("BAKERY"));
+    telemetry.flush();
+    let spans = exporter.get_finished_spans().expect("finished spans");
+    telemetry.shutdown();
+    assert!(
+        spans.is_empty(),
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+}

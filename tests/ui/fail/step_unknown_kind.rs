@@ -1,0 +1,4 @@
+use agento::step;
+#[step(kind = LLM)]
+fn plan() {}
+fn main() { plan(); }

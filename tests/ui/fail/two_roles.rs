@@ -1,0 +1,3 @@
+use agento::agento_module;
+#[agento_module(first, final)]
+fn main() {}

@@ -1,0 +1,6 @@
+use agento::llm_span;
+struct Reply;
+impl agento::LlmResponse for Reply { fn text(&self) -> &str { "" } }
+#[llm_span(system = "gemeni", model = "gemini-2.5-pro")]
+fn call() -> Result<Reply, std::fmt::Error> { Ok(Reply) }
+fn main() { let _ = call(); }
