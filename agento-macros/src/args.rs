@@ -124,6 +124,11 @@ impl ModuleArgs {
     }
 }
 
+/// The hidden `#[llm_span]` argument through which a `#[retry_spans]` above
+/// hands its own arguments down, so that one expansion generates both (and the
+/// user's `llm_span` import stays in use).
+pub(crate) const RETRY_HANDOVER: &str = "__agento_retry";
+
 /// The value of `system = ...`: a known vendor, or `other("name")`.
 pub(crate) struct System {
     pub(crate) name: String,
@@ -143,6 +148,8 @@ pub(crate) struct LlmArgs {
     pub(crate) prompt: Option<Expr>,
     pub(crate) skip: Option<Skip>,
     pub(crate) krate: Option<Path>,
+    /// The arguments of a `#[retry_spans]` written above, handed down by it.
+    pub(crate) retry: Option<RetryArgs>,
 }
 
 /// `skip(prompt, response)`: texts not to record.
@@ -200,6 +207,10 @@ impl LlmArgs {
             set_once(&mut self.skip, skip, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
+        } else if p.is_ident(RETRY_HANDOVER) {
+            let mut retry = RetryArgs::default();
+            meta.parse_nested_meta(|item| retry.parse(&item))?;
+            set_once(&mut self.retry, retry, meta)
         } else {
             Err(unknown(
                 meta,

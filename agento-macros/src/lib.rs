@@ -129,7 +129,10 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        let expanded = expand::llm::expand(&args, &function)?;
+        let expanded = match &args.retry {
+            Some(retry) => expand::retry::expand(retry, Some(&args), &function)?,
+            None => expand::llm::expand(&args, &function)?,
+        };
         Ok(if DISABLED {
             quote::quote!(#function)
         } else {
@@ -164,9 +167,14 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
+    let tokens = TokenStream2::from(args.clone());
     let result = parse_args(args, args::RetryArgs::parse).and_then(|args| {
         let mut function = function::parse_fn(item.clone().into(), "retry_spans")?;
-        let llm = take_llm_span(&mut function)?;
+        if hand_over_to_llm_span(&mut function, &tokens) {
+            // `#[llm_span]` below generates both, with these arguments.
+            expand::retry::check(&function)?;
+            return Ok(quote::quote!(#function));
+        }
         if let Some((attr, name)) = function::any_attribute_below(&function) {
             return Err(syn::Error::new_spanned(
                 attr,
@@ -175,7 +183,7 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        let expanded = expand::retry::expand(&args, llm.as_ref(), &function)?;
+        let expanded = expand::retry::expand(&args, None, &function)?;
         Ok(if DISABLED {
             quote::quote!(#function)
         } else {
@@ -185,21 +193,26 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
     finish(result, item)
 }
 
-/// Removes an `#[llm_span(...)]` written directly below `#[retry_spans]` and
-/// parses its arguments: the retry expansion generates both.
-fn take_llm_span(function: &mut syn::ItemFn) -> syn::Result<Option<args::LlmArgs>> {
-    let Some(index) = function.attrs.iter().position(|attr| {
+/// Appends `__agento_retry(<retry arguments>)` to an `#[llm_span(...)]`
+/// directly below; returns whether there was one.
+fn hand_over_to_llm_span(function: &mut syn::ItemFn, retry: &TokenStream2) -> bool {
+    let Some(attr) = function.attrs.iter_mut().find(|attr| {
         attr.path()
             .segments
             .last()
             .is_some_and(|segment| segment.ident == "llm_span")
     }) else {
-        return Ok(None);
+        return false;
     };
-    let attr = function.attrs.remove(index);
-    let mut parsed = args::LlmArgs::default();
-    attr.parse_nested_meta(|meta| parsed.parse(&meta))?;
-    Ok(Some(parsed))
+    let handover = syn::Ident::new(args::RETRY_HANDOVER, proc_macro2::Span::call_site());
+    let path = attr.path().clone();
+    let existing = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream2::new(),
+    };
+    let separator = (!existing.is_empty()).then(|| quote::quote!(,));
+    attr.meta = syn::parse_quote!(#path(#existing #separator #handover(#retry)));
+    true
 }
 
 /// A semantic workflow step (memo §6): an `INTERNAL` span named after the

@@ -10,6 +10,17 @@ use crate::args::{BackoffKind, LlmArgs, RetryArgs};
 use crate::expand::{llm, outcome};
 use crate::function::{allow_generated, facade, fake_return_edge, with_body};
 
+/// Checks that the function can be retried: it returns `Result`.
+pub(crate) fn check(function: &ItemFn) -> syn::Result<()> {
+    if crate::function::returns_result(function) {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        crate::function::return_span(function),
+        "`#[retry_spans]` retries on `Err`, so the function must return `Result<T, E>`: change the return type",
+    ))
+}
+
 /// Generates the instrumented function. `llm_args` are those of an
 /// `#[llm_span]` written directly below, which this expansion takes over.
 pub(crate) fn expand(
@@ -17,12 +28,7 @@ pub(crate) fn expand(
     llm_args: Option<&LlmArgs>,
     function: &ItemFn,
 ) -> syn::Result<TokenStream> {
-    if !crate::function::returns_result(function) {
-        return Err(syn::Error::new(
-            crate::function::return_span(function),
-            "`#[retry_spans]` retries on `Err`, so the function must return `Result<T, E>`: change the return type",
-        ));
-    }
+    check(function)?;
     if let Some(llm_args) = llm_args {
         llm::validate(llm_args, function)?;
     }
