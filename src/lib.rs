@@ -44,7 +44,7 @@ pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;
 pub use agento_runtime::{
     ErrorInfo, LlmResponse, SpanGuard, SpanKind, StepField, Telemetry, TokenUsage,
-    record_expected_response, record_final_response, record_user_goal,
+    record_expected_response, record_final_response, record_text, record_user_goal,
 };
 
 /// What macro-generated code names. Not a public API: it changes without notice.

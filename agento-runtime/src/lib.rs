@@ -52,7 +52,7 @@ pub use module::{
 pub use response::LlmResponse;
 pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};
 pub use run::RunId;
-pub use span::{SpanGuard, SpanKind};
+pub use span::{SpanGuard, SpanKind, record_text};
 pub use telemetry::{Telemetry, TelemetryBuilder};
 pub use tracer::SCOPE_NAME;
 pub use usage::TokenUsage;

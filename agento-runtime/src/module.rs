@@ -48,6 +48,9 @@ pub struct ModuleSpec {
 struct ModuleScope {
     cx: Context,
     role: ModuleRole,
+    /// The span of the `Root` module this one runs in, if any: the goal a
+    /// first stage learns is the whole run's goal too.
+    root: Option<Context>,
 }
 
 /// A module run in progress. Dropping it (a panic) ends the span with `ERROR`
@@ -100,9 +103,17 @@ impl ModuleRun {
         }
         let mut span =
             SpanGuard::start_in(&parent, span_name, kind, OtelSpanKind::Internal, attributes);
+        let root = nested
+            .then(|| with_scope(|outer| (outer.role == ModuleRole::Root).then(|| outer.cx.clone())))
+            .flatten()
+            .flatten();
+        if let (Some(goal), Some(root), ModuleRole::First) = (goal, &root, spec.role) {
+            set_text(root, USER_GOAL, goal);
+        }
         let scope = ModuleScope {
             cx: span.context().clone(),
             role: spec.role,
+            root,
         };
         span.add_context_value(scope);
         if let Some(telemetry) = &telemetry {
@@ -216,14 +227,18 @@ fn with_scope<R>(f: impl FnOnce(&ModuleScope) -> R) -> Option<R> {
     Context::map_current(|cx| cx.get::<ModuleScope>().map(f))
 }
 
+fn set_text(cx: &Context, key: &'static str, text: &str) {
+    let mut attributes = Vec::with_capacity(3);
+    text_attributes(Key::from_static_str(key), text, &mut attributes);
+    opentelemetry::trace::TraceContextExt::span(cx).set_attributes(attributes);
+}
+
 fn set_on_final(key: &'static str, text: &str) -> bool {
     with_scope(|scope| {
         if scope.role != ModuleRole::Final {
             return false;
         }
-        let mut attributes = Vec::with_capacity(3);
-        text_attributes(Key::from_static_str(key), text, &mut attributes);
-        opentelemetry::trace::TraceContextExt::span(&scope.cx).set_attributes(attributes);
+        set_text(&scope.cx, key, text);
         true
     })
     .unwrap_or(false)
@@ -247,12 +262,14 @@ pub fn record_expected_response(text: &str) -> bool {
 }
 
 /// Sets `user_goal` on the current module's span (for goals known only once the
-/// body has read its input). Returns `false` outside a module.
+/// body has read its input) and, for a `first` module inside a `root` one (the
+/// `agento run` driver), on the root span too. Returns `false` outside a module.
 pub fn record_user_goal(goal: &str) -> bool {
     with_scope(|scope| {
-        let mut attributes = Vec::with_capacity(3);
-        text_attributes(Key::from_static_str(USER_GOAL), goal, &mut attributes);
-        opentelemetry::trace::TraceContextExt::span(&scope.cx).set_attributes(attributes);
+        set_text(&scope.cx, USER_GOAL, goal);
+        if let (ModuleRole::First, Some(root)) = (scope.role, &scope.root) {
+            set_text(root, USER_GOAL, goal);
+        }
     })
     .is_some()
 }

@@ -244,6 +244,20 @@ pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
     }
 }
 
+/// Sets a text attribute (truncated per memo §4) on the span current on this
+/// thread or task: for the companion attributes an instrumented function knows
+/// only inside its body. Does nothing outside a span.
+///
+/// ```
+/// // Outside any span this is a no-op.
+/// agento_runtime::span::record_text("agento.criteria", "specific and dated");
+/// ```
+pub fn record_text(key: &'static str, text: &str) {
+    let mut attributes = Vec::with_capacity(1);
+    text_attributes(Key::from_static_str(key), text, &mut attributes);
+    Context::map_current(|cx| cx.span().set_attributes(attributes));
+}
+
 /// Large texts are stored reference-counted, so that handing a span to both the
 /// archive and the OTLP path copies a pointer, not kilobytes.
 fn shared(text: &str) -> Value {

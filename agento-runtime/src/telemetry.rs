@@ -44,6 +44,31 @@ pub fn is_active() -> bool {
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).is_some()
 }
 
+/// The run the active telemetry records, and where its archive is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The run id.
+    pub run_id: RunId,
+    /// The archive file, when archiving is on.
+    pub archive: Option<PathBuf>,
+}
+
+/// The run of the active [`Telemetry`], if one is active.
+///
+/// ```
+/// assert!(agento_runtime::telemetry::current_run().is_none());
+/// ```
+pub fn current_run() -> Option<RunInfo> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|inner| RunInfo {
+            run_id: inner.run_id.clone(),
+            archive: inner.archive_path.clone(),
+        })
+}
+
 /// Shuts the active telemetry down (the signal path).
 pub(crate) fn shutdown_active() {
     let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();

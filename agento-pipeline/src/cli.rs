@@ -1,0 +1,310 @@
+//! The command line: `agento run`, `agento simulate`, `agento trace`, and the
+//! stage binaries, which share [`StageArgs`] and [`run_stage`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use agento::agento_module;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::console::Console;
+use crate::report::Recorder;
+use crate::simulator::{Simulator, SimulatorConfig};
+use crate::stages::{self, Pipeline, PipelineError};
+use crate::vendors::{Vendors, VendorsConfig};
+
+/// `agento`: run the Agento pipeline with full OpenTelemetry tracing.
+#[derive(Debug, Parser)]
+#[command(name = "agento", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the three stages in one process under one root span.
+    Run(RunArgs),
+    /// Serve the offline vendor simulator (Gemini, OpenAI and Anthropic APIs).
+    Simulate(SimulateArgs),
+    /// Look at a run's trace archive.
+    #[command(subcommand)]
+    Trace(crate::trace::TraceCommand),
+}
+
+/// Where the vendors are and which models to ask.
+#[derive(Debug, Clone, Args)]
+pub struct VendorArgs {
+    /// Use the built-in vendor simulator instead of the real APIs (no keys, no network).
+    #[arg(long)]
+    pub offline: bool,
+    /// The Gemini model [env: GEMINI_MODEL; default gemini-2.5-pro].
+    #[arg(long)]
+    pub gemini_model: Option<String>,
+    /// The OpenAI model [env: OPENAI_MODEL; default gpt-4.1].
+    #[arg(long)]
+    pub openai_model: Option<String>,
+    /// The Anthropic model [env: ANTHROPIC_MODEL; default claude-sonnet-4-5].
+    #[arg(long)]
+    pub anthropic_model: Option<String>,
+    /// Print errors only.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `agento run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The goal file: {"goal": "...", "expected_response": "..."}.
+    #[arg(long, default_value = "project_goal.json")]
+    pub goal: PathBuf,
+    /// Print a machine-readable summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Vendors and console.
+    #[command(flatten)]
+    pub vendors: VendorArgs,
+}
+
+/// The arguments of each stage binary: those of `agento run`.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "One stage of the Agento pipeline; stages hand the trace on through $AGENTO_DATA_DIR/trace.context"
+)]
+pub struct StageArgs {
+    /// As for `agento run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `agento simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The port on 127.0.0.1 (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// Runs the `agento` command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run_pipeline(&args, Which::All),
+        Command::Simulate(args) => simulate(&args),
+        Command::Trace(command) => crate::trace::run(command),
+    }
+}
+
+/// Which stages a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// All three, under one root span (`agento run`).
+    All,
+    /// Stage 1 only.
+    PlanStructure,
+    /// Stage 2 only.
+    Ingest,
+    /// Stage 3 only.
+    Revise,
+}
+
+/// The `main` of a stage binary.
+pub fn run_stage(which: Which) -> ExitCode {
+    let args = StageArgs::parse();
+    run_pipeline(&args.run, which)
+}
+
+fn tokio() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))
+}
+
+fn simulate(args: &SimulateArgs) -> ExitCode {
+    let served = tokio().and_then(|runtime| {
+        runtime.block_on(async {
+            let config = SimulatorConfig::from_env()?;
+            let simulator = Simulator::start(config, args.port)
+                .await
+                .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", args.port))?;
+            println!("{}", simulator.base_url());
+            eprintln!(
+                "agento: vendor simulator at {} (Gemini /v1beta, OpenAI /v1, Anthropic /v1/messages); Ctrl-C stops it",
+                simulator.base_url()
+            );
+            simulator.wait().await;
+            Ok(())
+        })
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Sets the pipeline up (vendors, simulator), runs `which` and reports.
+fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
+    let runtime = match tokio() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let simulator = if args.vendors.offline {
+            let config = match SimulatorConfig::from_env() {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(2);
+                }
+            };
+            match Simulator::start(config, 0).await {
+                Ok(simulator) => Some(simulator),
+                Err(error) => {
+                    eprintln!("error: cannot start the vendor simulator: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            None
+        };
+        let config = match &simulator {
+            Some(simulator) => Ok(VendorsConfig::offline(&simulator.base_url())),
+            None => VendorsConfig::from_env(),
+        };
+        let vendors = match config.map_err(|e| e.to_string()).and_then(|config| {
+            let config = config.with_models(
+                args.vendors.gemini_model.clone(),
+                args.vendors.openai_model.clone(),
+                args.vendors.anthropic_model.clone(),
+            );
+            Vendors::new(config).map_err(|e| e.to_string())
+        }) {
+            Ok(vendors) => vendors,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        };
+        let console = Console::detect(args.vendors.quiet || args.json);
+        if let Some(simulator) = &simulator {
+            console.say(&format!(
+                "offline: vendor simulator at {}",
+                simulator.base_url()
+            ));
+        }
+        Pipeline {
+            vendors,
+            data_dir: Pipeline::data_dir_from_env(),
+            goal_path: args.goal.clone(),
+            console,
+            report: Recorder::default(),
+            run: std::sync::OnceLock::new(),
+        }
+        .install();
+        let started = Instant::now();
+        let outcome = match which {
+            Which::All => whole_run().await.map(drop),
+            Which::PlanStructure => stages::plan_structure::run().await.map(drop),
+            Which::Ingest => stages::ingest::run().await.map(drop),
+            Which::Revise => stages::revise::run().await.map(drop),
+        };
+        let elapsed = started.elapsed();
+        if let Some(simulator) = simulator {
+            simulator.shutdown().await;
+        }
+        finish(args, &outcome, elapsed)
+    })
+}
+
+/// `agento run`: the three stages under one `agento.pipeline` root.
+#[agento_module(name = "agento", root)]
+async fn whole_run() -> Result<(), PipelineError> {
+    Pipeline::get()?.note_run();
+    stages::plan_structure::run().await?;
+    stages::ingest::run().await?;
+    stages::revise::run().await?;
+    Ok(())
+}
+
+/// Prints the outcome (and the `--json` summary); the exit code.
+fn finish(
+    args: &RunArgs,
+    outcome: &Result<(), PipelineError>,
+    elapsed: std::time::Duration,
+) -> ExitCode {
+    let Ok(pipeline) = Pipeline::get() else {
+        return ExitCode::FAILURE;
+    };
+    let report = pipeline.report.snapshot();
+    let run = pipeline.run();
+    let archive = run.and_then(|run| run.archive.clone());
+    let spans = archive.as_deref().map(crate::trace::count_spans);
+    if args.json {
+        let summary = json!({
+            "outcome": if outcome.is_ok() { "ok" } else { "failed" },
+            "error": outcome.as_ref().err().map(|e| agento::runtime::scrub::scrub(&e.to_string()).into_owned()),
+            "run_id": run.map(|run| run.run_id.to_string()),
+            "archive": archive.as_ref().map(|p| p.display().to_string()),
+            "spans": spans,
+            "wall_ms": elapsed.as_millis(),
+            "stage_ms": report.stage_ms,
+            "tokens": report.tokens,
+            "steps": report.steps,
+        });
+        println!("{summary:#}");
+    }
+    match outcome {
+        Ok(()) => {
+            let tokens: Vec<String> = report
+                .tokens
+                .iter()
+                .map(|(vendor, t)| {
+                    format!(
+                        "{vendor} {} calls, {}→{} tokens",
+                        t.calls, t.input_tokens, t.output_tokens
+                    )
+                })
+                .collect();
+            pipeline.console.say(&format!(
+                "done in {:.1}s: {}",
+                elapsed.as_secs_f64(),
+                tokens.join("; ")
+            ));
+            if let Some(archive) = &archive {
+                pipeline.console.say(&format!(
+                    "trace archive: {} ({} spans) — look at it with `agento trace show {}`",
+                    Pipeline::show(archive),
+                    spans.unwrap_or(0),
+                    Pipeline::show(archive)
+                ));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "error: {}",
+                agento::runtime::scrub::scrub(&error.to_string())
+            );
+            if let Some(archive) = &archive {
+                eprintln!(
+                    "the trace of the failed run is in {}",
+                    Pipeline::show(archive)
+                );
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! How each simulated vendor behaves: latency, injected failures, malformed
+//! or huge replies. Read from `AGENTO_SIM_<VENDOR>_*` variables.
+
+use std::time::Duration;
+
+use crate::vendors::Vendor;
+
+/// The failure injected into the first calls of a vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 503 Service Unavailable.
+    Unavailable,
+    /// 429 Too Many Requests with a Retry-After of this many seconds.
+    RateLimited {
+        /// The Retry-After, in seconds.
+        retry_after_secs: u64,
+    },
+    /// 500 Internal Server Error.
+    ServerError,
+    /// 400 Bad Request (not retryable).
+    BadRequest,
+}
+
+impl Failure {
+    /// The HTTP status.
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::Unavailable => 503,
+            Self::RateLimited { .. } => 429,
+            Self::ServerError => 500,
+            Self::BadRequest => 400,
+        }
+    }
+}
+
+/// How one vendor behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorBehaviour {
+    /// Delay before each answer.
+    pub latency: Duration,
+    /// How many of the first calls fail with [`failure`](Self::failure).
+    pub fail_first: u32,
+    /// Every call fails with [`failure`](Self::failure).
+    pub fail_always: bool,
+    /// The failure to inject.
+    pub failure: Failure,
+    /// Answer with a body that is not valid JSON.
+    pub malformed_json: bool,
+    /// Pad every reply's text to at least this many bytes.
+    pub huge_reply_bytes: Option<usize>,
+}
+
+impl Default for VendorBehaviour {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            fail_first: 0,
+            fail_always: false,
+            failure: Failure::Unavailable,
+            malformed_json: false,
+            huge_reply_bytes: None,
+        }
+    }
+}
+
+/// How the three simulated vendors behave (all well-behaved by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimulatorConfig {
+    /// Gemini.
+    pub gemini: VendorBehaviour,
+    /// OpenAI.
+    pub openai: VendorBehaviour,
+    /// Anthropic.
+    pub anthropic: VendorBehaviour,
+}
+
+impl SimulatorConfig {
+    /// The behaviour of `vendor`.
+    pub fn vendor(&self, vendor: Vendor) -> &VendorBehaviour {
+        match vendor {
+            Vendor::Gemini => &self.gemini,
+            Vendor::OpenAi => &self.openai,
+            Vendor::Anthropic => &self.anthropic,
+        }
+    }
+
+    /// Reads `AGENTO_SIM_<GEMINI|OPENAI|ANTHROPIC>_<SETTING>` from the environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`:
+    /// `LATENCY_MS`, `FAIL_FIRST`, `FAIL_ALWAYS=1`, `FAILURE=503|429|500|400`,
+    /// `RETRY_AFTER_SECS` (for 429, default 1), `MALFORMED=1`, `HUGE_BYTES`.
+    ///
+    /// ```
+    /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
+    /// let c = SimulatorConfig::from_lookup(|name| match name {
+    ///     "AGENTO_SIM_GEMINI_FAIL_FIRST" => Some("1".into()),
+    ///     "AGENTO_SIM_GEMINI_FAILURE" => Some("429".into()),
+    ///     _ => None,
+    /// }).unwrap();
+    /// assert_eq!(c.gemini.fail_first, 1);
+    /// assert_eq!(c.gemini.failure, Failure::RateLimited { retry_after_secs: 1 });
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let one = |prefix: &str| -> Result<VendorBehaviour, String> {
+            let get = |setting: &str| {
+                let name = format!("AGENTO_SIM_{prefix}_{setting}");
+                lookup(&name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (name, v))
+            };
+            let number = |setting: &str| -> Result<Option<u64>, String> {
+                get(setting)
+                    .map(|(name, value)| {
+                        value
+                            .trim()
+                            .parse::<u64>()
+                            .map_err(|_| format!("{name}={value} is not a whole number"))
+                    })
+                    .transpose()
+            };
+            let flag = |setting: &str| {
+                get(setting).is_some_and(|(_, v)| matches!(v.trim(), "1" | "true" | "yes"))
+            };
+            let retry_after_secs = number("RETRY_AFTER_SECS")?.unwrap_or(1);
+            let failure = match get("FAILURE") {
+                None => Failure::Unavailable,
+                Some((name, value)) => match value.trim() {
+                    "503" => Failure::Unavailable,
+                    "429" => Failure::RateLimited { retry_after_secs },
+                    "500" => Failure::ServerError,
+                    "400" => Failure::BadRequest,
+                    other => {
+                        return Err(format!("{name}={other} is not one of 503, 429, 500, 400"));
+                    }
+                },
+            };
+            Ok(VendorBehaviour {
+                latency: Duration::from_millis(number("LATENCY_MS")?.unwrap_or(0)),
+                fail_first: u32::try_from(number("FAIL_FIRST")?.unwrap_or(0)).unwrap_or(u32::MAX),
+                fail_always: flag("FAIL_ALWAYS"),
+                failure,
+                malformed_json: flag("MALFORMED"),
+                huge_reply_bytes: number("HUGE_BYTES")?
+                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            })
+        };
+        Ok(Self {
+            gemini: one("GEMINI")?,
+            openai: one("OPENAI")?,
+            anthropic: one("ANTHROPIC")?,
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! Deterministic replies derived from the prompt. Each pipeline prompt starts
+//! with a marker line (`[agento:plan]`, `[agento:draft]`, …) and carries
+//! `Goal:`, `Step:` and `Iteration:` lines; the simulator answers each kind of
+//! prompt the way a capable model would, in shape if not in wisdom.
+
+use serde_json::json;
+
+/// The kinds of prompt the pipeline sends.
+pub const MARKERS: [&str; 7] = [
+    "plan",
+    "draft",
+    "critique",
+    "revision_instruction",
+    "revision_draft",
+    "revision_verdict",
+    "holistic_review",
+];
+
+/// The value of a `Name: value` line of `prompt`.
+fn field<'a>(prompt: &'a str, name: &str) -> Option<&'a str> {
+    prompt.lines().find_map(|line| {
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    })
+}
+
+/// The marker of `prompt`, if it has one.
+pub fn marker(prompt: &str) -> Option<&'static str> {
+    let first = prompt.lines().next()?.trim();
+    let name = first.strip_prefix("[agento:")?.strip_suffix(']')?;
+    MARKERS.into_iter().find(|m| *m == name)
+}
+
+/// A stable 64-bit hash (FNV-1a) of `text`, so replies do not change between runs.
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+const STEP_NAMES: [&str; 6] = [
+    "Research and Requirements",
+    "Resources and Budget",
+    "Design and Plan",
+    "Build and Test",
+    "Launch",
+    "Measure and Improve",
+];
+
+/// The reply text for `prompt`.
+pub fn reply(prompt: &str) -> String {
+    let goal = field(prompt, "Goal").unwrap_or("the goal");
+    let step = field(prompt, "Step").unwrap_or("the step");
+    match marker(prompt) {
+        Some("plan") => plan(goal),
+        Some("draft") => format!(
+            "## {step}\n\nTo move \"{goal}\" forward, this step delivers three things.\n\n\
+             1. A short brief that states what done looks like for {step}, who owns it and by when.\n\
+             2. A checklist of the concrete tasks, each small enough to finish in a day.\n\
+             3. A review at the end of the step against its evaluation criteria.\n\n\
+             Risks: scope creep and missing inputs; both are handled by the weekly review."
+        ),
+        Some("critique") => format!(
+            "The draft for \"{step}\" is a sound start but too generic. Name the owner and a date for each task, \
+             add a measurable acceptance test for every deliverable, and tie the risks to concrete mitigations \
+             that fit the goal \"{goal}\"."
+        ),
+        Some("revision_instruction") => format!(
+            "Revise \"{step}\": (1) give every task an owner and a due date; (2) add one measurable \
+             acceptance test per deliverable; (3) replace the generic risks with two risks specific to \
+             \"{goal}\", each with a mitigation."
+        ),
+        Some("revision_draft") => format!(
+            "## {step} (revised)\n\n| Task | Owner | Due | Acceptance test |\n|---|---|---|---|\n\
+             | Write the brief | Project lead | Week 1 | Brief approved by the sponsor |\n\
+             | Build the checklist | Team | Week 1 | Every task sized at one day or less |\n\
+             | Step review | Project lead | Week 2 | All criteria met or re-planned |\n\n\
+             Risks specific to \"{goal}\": budget overrun (mitigation: a 10% reserve) and \
+             supplier delay (mitigation: a second supplier)."
+        ),
+        Some("revision_verdict") => {
+            let iteration: u32 = field(prompt, "Iteration")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            if iteration <= 1 {
+                format!("NO - \"{step}\" still lacks owners and due dates for some tasks.")
+            } else {
+                format!("YES - \"{step}\" now has owners, dates and measurable acceptance tests.")
+            }
+        }
+        Some("holistic_review") => format!(
+            "The plan for \"{goal}\" is coherent: the steps follow each other, each has owners, dates \
+             and acceptance tests, and the risks are specific. Keep the weekly review."
+        ),
+        _ => format!(
+            "I received a prompt of {} characters.",
+            prompt.chars().count()
+        ),
+    }
+}
+
+fn plan(goal: &str) -> String {
+    let seed = hash(goal);
+    let count = 3 + usize::try_from(seed % 2).unwrap_or(0);
+    let start = usize::try_from((seed >> 8) % 3).unwrap_or(0);
+    let steps: Vec<&str> = STEP_NAMES[start..start + count].to_vec();
+    let outline: Vec<_> = steps
+        .iter()
+        .map(|name| json!({"name": name, "content": format!("What {name} means for: {goal}")}))
+        .collect();
+    let criteria: serde_json::Map<String, serde_json::Value> = steps
+        .iter()
+        .map(|name| {
+            (
+                (*name).to_owned(),
+                json!(format!("{name} is specific, owned, dated and testable")),
+            )
+        })
+        .collect();
+    let plan = json!({
+        "Title": format!("Plan: {goal}"),
+        "Overall_Summary": format!("A {count}-step plan to achieve: {goal}"),
+        "Original_Goal": goal,
+        "Detailed_Outline": outline,
+        "Evaluation_Criteria": criteria,
+        "Success_Measures": ["Every step delivered on time", "The goal is met and measured"],
+    });
+    let pretty = serde_json::to_string_pretty(&plan).unwrap_or_default();
+    format!("Here is the plan structure you asked for.\n\n```json\n{pretty}\n```\n")
+}
+
+/// `text` padded with filler to at least `bytes` bytes.
+pub fn pad(mut text: String, bytes: usize) -> String {
+    const FILLER: &str = " Further detail follows to make this answer long.";
+    while text.len() < bytes {
+        text.push_str(FILLER);
+    }
+    text
+}
+
+/// A plausible token count for `text` (about 1.3 tokens per word).
+pub fn tokens(text: &str) -> u64 {
+    let words = u64::try_from(text.split_whitespace().count()).unwrap_or(u64::MAX);
+    words.saturating_mul(13) / 10 + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_and_fields_are_read_from_the_prompt() {
+        let prompt = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\nIteration: 2\n";
+        assert_eq!(marker(prompt), Some("revision_verdict"));
+        assert!(reply(prompt).starts_with("YES"));
+        assert!(reply(&prompt.replace("Iteration: 2", "Iteration: 1")).starts_with("NO"));
+        assert_eq!(marker("no marker"), None);
+    }
+
+    #[test]
+    fn the_plan_is_deterministic_fenced_json() {
+        let prompt = "[agento:plan]\nGoal: Open a bakery\n";
+        assert_eq!(reply(prompt), reply(prompt));
+        let text = reply(prompt);
+        let json = text
+            .split("```json")
+            .nth(1)
+            .and_then(|t| t.split("```").next())
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(plan["Original_Goal"], "Open a bakery");
+        let steps = plan["Detailed_Outline"].as_array().unwrap();
+        assert!((3..=4).contains(&steps.len()));
+        for step in steps {
+            assert!(plan["Evaluation_Criteria"][step["name"].as_str().unwrap()].is_string());
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Stage 2, `1_05_Ingest-PlanStructure-to-Plan`: per outline step, one OpenAI
+//! call drafts the deliverable; then per step one call critiques the draft and
+//! asks for improvements. Output: `data/project_plan.json`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use agento::{agento_module, record_user_goal, step};
+use serde::{Deserialize, Serialize};
+
+use super::calls::Calls;
+use super::{PLAN_STRUCTURE_FILE, PROJECT_PLAN_FILE, Pipeline, PipelineError, STAGE_2, prompts};
+use crate::files::{read_json, write_json_atomic};
+use crate::plan::PlanStructure;
+
+/// Stage 2's output: the plan with drafted contents and a revision request per step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPlan {
+    /// The plan, its outline contents replaced by the drafts.
+    #[serde(flatten)]
+    pub plan: PlanStructure,
+    /// Step name → the improvements asked for.
+    pub revision_requests: BTreeMap<String, String>,
+}
+
+impl ProjectPlan {
+    /// Reads and validates `data/project_plan.json`.
+    pub fn read(pipeline: &Pipeline) -> Result<Self, PipelineError> {
+        let path = pipeline.output(PROJECT_PLAN_FILE);
+        let value = read_json(&path, "the project plan").map_err(PipelineError::Input)?;
+        let shape = |reason: String| PipelineError::Shape {
+            path: path.display().to_string(),
+            reason,
+        };
+        let plan = PlanStructure::from_value(&value).map_err(|e| shape(e.to_string()))?;
+        let requests = value
+            .get("revision_requests")
+            .ok_or_else(|| shape("field `revision_requests` is missing".to_owned()))?;
+        let revision_requests: BTreeMap<String, String> = serde_json::from_value(requests.clone())
+            .map_err(|e| {
+                shape(format!(
+                    "field `revision_requests` must map step names to texts: {e}"
+                ))
+            })?;
+        Ok(Self {
+            plan,
+            revision_requests,
+        })
+    }
+}
+
+/// Runs stage 2 in the run the context carrier names.
+#[agento_module(name = "1_05_Ingest-PlanStructure-to-Plan")]
+pub async fn run() -> Result<ProjectPlan, PipelineError> {
+    let pipeline = Pipeline::get()?;
+    pipeline.note_run();
+    let started = Instant::now();
+    pipeline.console.say(&format!(
+        "stage 2/3 {STAGE_2}: drafts and revision requests (OpenAI {})",
+        pipeline.vendors.openai.model()
+    ));
+    let input = pipeline.output(PLAN_STRUCTURE_FILE);
+    let value = read_json(&input, "the plan structure").map_err(PipelineError::Input)?;
+    let plan = PlanStructure::from_value(&value).map_err(|e| PipelineError::Shape {
+        path: input.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    record_user_goal(&plan.original_goal);
+    let calls = Calls {
+        vendors: &pipeline.vendors,
+    };
+    let drafted = develop_drafts(&calls, &plan).await?;
+    let revision_requests = generate_revision_requests(&calls, &drafted).await?;
+    let project = ProjectPlan {
+        plan: drafted,
+        revision_requests,
+    };
+    let path = pipeline.output(PROJECT_PLAN_FILE);
+    write_json_atomic(&path, &project).map_err(PipelineError::Output)?;
+    pipeline.report.stage_time(STAGE_2, started.elapsed());
+    pipeline
+        .console
+        .say(&format!("  drafted plan → {}", Pipeline::show(&path)));
+    Ok(project)
+}
+
+/// Drafts every outline step's deliverable.
+#[step(kind = CHAIN)]
+async fn develop_drafts(
+    calls: &Calls<'_>,
+    plan: &PlanStructure,
+) -> Result<PlanStructure, PipelineError> {
+    let pipeline = Pipeline::get()?;
+    let mut drafted = plan.clone();
+    let progress = pipeline
+        .console
+        .progress("drafts", plan.detailed_outline.len());
+    for (i, step) in drafted.detailed_outline.iter_mut().enumerate() {
+        progress.start(i, &step.name);
+        let criteria = plan.criteria(&step.name);
+        let prompt = prompts::draft(plan, &step.name, &step.content, criteria);
+        let reply = calls
+            .draft_step(
+                &plan.original_goal,
+                &step.name,
+                criteria,
+                &step.content,
+                &prompt,
+            )
+            .await?;
+        pipeline.report.reply(&reply);
+        pipeline.report.step(STAGE_2, &step.name, "drafted");
+        progress.done(&format!(
+            "{}: {} characters drafted",
+            step.name,
+            reply.text.chars().count()
+        ));
+        step.content = reply.text;
+    }
+    Ok(drafted)
+}
+
+/// Critiques every draft and asks for specific improvements.
+#[step(kind = CHAIN)]
+async fn generate_revision_requests(
+    calls: &Calls<'_>,
+    plan: &PlanStructure,
+) -> Result<BTreeMap<String, String>, PipelineError> {
+    let pipeline = Pipeline::get()?;
+    let mut requests = BTreeMap::new();
+    let progress = pipeline
+        .console
+        .progress("critiques", plan.detailed_outline.len());
+    for (i, step) in plan.detailed_outline.iter().enumerate() {
+        progress.start(i, &step.name);
+        let prompt = prompts::critique(
+            &plan.original_goal,
+            &step.name,
+            &step.content,
+            plan.criteria(&step.name),
+        );
+        let reply = calls
+            .critique_step(&plan.original_goal, &step.name, &step.content, &prompt)
+            .await?;
+        pipeline.report.reply(&reply);
+        pipeline.report.step(STAGE_2, &step.name, "critiqued");
+        progress.done(&format!("{}: revision requested", step.name));
+        requests.insert(step.name.clone(), reply.text);
+    }
+    Ok(requests)
+}

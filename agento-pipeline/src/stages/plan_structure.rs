@@ -1,0 +1,57 @@
+//! Stage 1, `1_01_JSON_Goal_to_PlanStructure`: the goal file → one Gemini call
+//! → a validated plan structure in `data/plan_structure.json`.
+
+use std::time::Instant;
+
+use agento::{agento_module, record_user_goal, step};
+
+use super::calls::Calls;
+use super::{PLAN_STRUCTURE_FILE, Pipeline, PipelineError, STAGE_1, prompts};
+use crate::files::write_json_atomic;
+use crate::goal::Goal;
+use crate::plan::PlanStructure;
+
+/// Runs stage 1: a new run (or, inside `agento run`, the first module of it).
+#[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first)]
+pub async fn run() -> Result<PlanStructure, PipelineError> {
+    let pipeline = Pipeline::get()?;
+    pipeline.note_run();
+    let started = Instant::now();
+    pipeline.console.say(&format!(
+        "stage 1/3 {STAGE_1}: goal → plan structure (Gemini {})",
+        pipeline.vendors.gemini.model()
+    ));
+    let goal = Goal::read(&pipeline.goal_path)?;
+    record_user_goal(&goal.goal);
+    let calls = Calls {
+        vendors: &pipeline.vendors,
+    };
+    let mut plan = generate_plan_structure(&calls, &goal.goal).await?;
+    plan.expected_response = goal.expected_response;
+    let path = pipeline.output(PLAN_STRUCTURE_FILE);
+    write_json_atomic(&path, &plan).map_err(PipelineError::Output)?;
+    pipeline.report.stage_time(STAGE_1, started.elapsed());
+    pipeline.console.say(&format!(
+        "  plan \"{}\" with {} steps → {}",
+        plan.title,
+        plan.detailed_outline.len(),
+        Pipeline::show(&path)
+    ));
+    Ok(plan)
+}
+
+/// Asks for the plan structure and validates it.
+#[step(kind = CHAIN)]
+async fn generate_plan_structure(
+    calls: &Calls<'_>,
+    goal: &str,
+) -> Result<PlanStructure, PipelineError> {
+    let reply = calls
+        .generate_plan_structure(goal, &prompts::plan(goal))
+        .await?;
+    Pipeline::get()?.report.reply(&reply);
+    PlanStructure::from_reply(&reply.text, goal).map_err(|error| PipelineError::Plan {
+        model: reply.model.clone(),
+        error,
+    })
+}

@@ -1,0 +1,159 @@
+//! Looking at runs: `agento trace show | report | validate`. All three read
+//! archives written by agento or by the contrib collector's `file` exporter
+//! (the same format), including files that hold several traces.
+
+mod archive;
+pub mod report;
+pub mod show;
+pub mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+pub use archive::{Archive, Attr, LoadError, SpanRecord, Trace, count_spans, latest, load};
+
+/// `agento trace ...`.
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// The span tree: kinds, durations, statuses, vendors, tokens, retries.
+    Show {
+        /// The archive (default: the newest in $AGENTO_DATA_DIR with --latest).
+        file: Option<PathBuf>,
+        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
+        #[arg(long, conflicts_with = "file")]
+        latest: bool,
+        /// The trace to show, when the file holds several (a prefix of its id).
+        #[arg(long)]
+        trace: Option<String>,
+        /// Also print every attribute.
+        #[arg(long)]
+        attrs: bool,
+        /// Print a machine-readable summary instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A self-contained HTML report: waterfall, tokens and latency, the plan before and after.
+    Report {
+        /// The archive.
+        file: PathBuf,
+        /// Where to write the HTML.
+        #[arg(short, long, default_value = "run.html")]
+        output: PathBuf,
+        /// The trace to report, when the file holds several.
+        #[arg(long)]
+        trace: Option<String>,
+    },
+    /// Checks an archive against the trace contract; exit 1 on any violation.
+    Validate {
+        /// The archive.
+        file: PathBuf,
+        /// The trace to check, when the file holds several.
+        #[arg(long)]
+        trace: Option<String>,
+    },
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {}", message.trim_end());
+    ExitCode::from(2)
+}
+
+/// Runs a `trace` subcommand.
+pub fn run(command: TraceCommand) -> ExitCode {
+    match command {
+        TraceCommand::Show {
+            file,
+            latest: use_latest,
+            trace,
+            attrs,
+            json,
+        } => {
+            let path = match (file, use_latest) {
+                (Some(path), _) => path,
+                (None, _) => {
+                    let dir = agento::runtime::config::Config::from_env().data_dir;
+                    match latest(&dir) {
+                        Some(path) => path,
+                        None => {
+                            return fail(&format!("no agento_run_*.otlp.json in {}", dir.display()));
+                        }
+                    }
+                }
+            };
+            let archive = match load(&path) {
+                Ok(archive) => archive,
+                Err(error) => return fail(&error.to_string()),
+            };
+            for (line, error) in &archive.bad_lines {
+                eprintln!(
+                    "warning: {}: line {line} is not valid: {error}",
+                    path.display()
+                );
+            }
+            let trace = match archive.pick(trace.as_deref()) {
+                Ok(trace) => trace,
+                Err(message) => return fail(&message),
+            };
+            if json {
+                println!("{:#}", show::summary(trace));
+            } else {
+                let style = show::Style {
+                    colour: std::io::stdout().is_terminal(),
+                    attrs,
+                };
+                print!("{}", show::render(trace, style));
+            }
+            ExitCode::SUCCESS
+        }
+        TraceCommand::Report {
+            file,
+            output,
+            trace,
+        } => {
+            let archive = match load(&file) {
+                Ok(archive) => archive,
+                Err(error) => return fail(&error.to_string()),
+            };
+            let trace = match archive.pick(trace.as_deref()) {
+                Ok(trace) => trace,
+                Err(message) => return fail(&message),
+            };
+            match std::fs::write(&output, report::render(trace)) {
+                Ok(()) => {
+                    eprintln!("report of trace {} → {}", trace.id, output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&format!("cannot write {}: {error}", output.display())),
+            }
+        }
+        TraceCommand::Validate { file, trace } => {
+            let archive = match load(&file) {
+                Ok(archive) => archive,
+                Err(error) => return fail(&error.to_string()),
+            };
+            let trace = match archive.pick(trace.as_deref()) {
+                Ok(trace) => trace,
+                Err(message) => return fail(&message),
+            };
+            let violations = validate::validate(&archive, trace);
+            if violations.is_empty() {
+                println!(
+                    "{}: trace {} ({} spans) follows the trace contract",
+                    file.display(),
+                    trace.id,
+                    trace.spans.len()
+                );
+                ExitCode::SUCCESS
+            } else {
+                for violation in &violations {
+                    println!("{violation}");
+                }
+                println!("{} violation(s) of the trace contract", violations.len());
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! `agento trace report`: one self-contained HTML file (inline CSS and SVG,
+//! no script, no network) with the run's waterfall, tokens and latency per
+//! stage and per vendor, and the plan before and after.
+
+use std::fmt::Write;
+
+use super::archive::{SpanRecord, Trace};
+use super::show::vendor_totals;
+
+/// Escapes text for HTML (every archive string is untrusted input).
+///
+/// ```
+/// use agento_pipeline::trace::report::escape;
+/// assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+/// ```
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn depth_first<'a>(
+    trace: &'a Trace,
+    span: &'a SpanRecord,
+    depth: usize,
+    out: &mut Vec<(usize, &'a SpanRecord)>,
+) {
+    out.push((depth, span));
+    for child in trace.children(&span.span_id) {
+        depth_first(trace, child, depth + 1, out);
+    }
+}
+
+fn colour(span: &SpanRecord) -> &'static str {
+    if span.status_code == 2 {
+        return "#d9534f";
+    }
+    match span.oi_kind() {
+        "AGENT" => "#6f42c1",
+        "LLM" => "#0d6efd",
+        "EVALUATOR" => "#fd7e14",
+        "TOOL" => "#20c997",
+        _ => "#6c757d",
+    }
+}
+
+fn waterfall(trace: &Trace) -> String {
+    let mut rows = Vec::new();
+    let mut roots = trace.roots();
+    roots.sort_by_key(|s| s.start_ns);
+    for root in roots {
+        depth_first(trace, root, 0, &mut rows);
+    }
+    let (start, end) = (trace.start_ns(), trace.end_ns().max(trace.start_ns() + 1));
+    let width = 1000.0;
+    let label = 360.0;
+    let row = 18.0;
+    let height = row * rows.len() as f64 + 24.0;
+    let scale = (width - label - 10.0) / (end - start) as f64;
+    let mut svg = format!(
+        r#"<svg id="waterfall" role="img" aria-label="waterfall timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    for (i, (depth, span)) in rows.iter().enumerate() {
+        let y = row * i as f64 + 4.0;
+        let x = label + (span.start_ns - start) as f64 * scale;
+        let w = ((span.end_ns.saturating_sub(span.start_ns)) as f64 * scale).max(1.5);
+        let name: String = span.name.chars().take(48).collect();
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" font-size="11">{}</text><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{}" fill="{}"><title>{} · {:.1} ms</title></rect>"#,
+            4 + depth * 10,
+            y + 11.0,
+            escape(&name),
+            row - 4.0,
+            colour(span),
+            escape(&span.name),
+            span.duration_ms()
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{label}" y="{}" font-size="11">0 ms</text><text x="{}" y="{}" font-size="11" text-anchor="end">{:.0} ms</text></svg>"#,
+        height - 4.0,
+        width - 10.0,
+        height - 4.0,
+        (end - start) as f64 / 1e6
+    );
+    svg
+}
+
+fn bars(id: &str, title: &str, unit: &str, items: &[(String, f64)]) -> String {
+    let max = items.iter().map(|(_, v)| *v).fold(1.0_f64, f64::max);
+    let row = 22.0;
+    let height = row * items.len() as f64 + 8.0;
+    let mut svg = format!(
+        r#"<h3>{}</h3><svg id="{id}" width="620" height="{height}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    for (i, (name, value)) in items.iter().enumerate() {
+        let y = row * i as f64 + 4.0;
+        let w = value / max * 380.0;
+        let _ = write!(
+            svg,
+            r##"<text x="0" y="{}" font-size="12">{}</text><rect x="220" y="{y}" width="{w:.1}" height="16" fill="#0d6efd"/><text x="{:.1}" y="{}" font-size="12">{value:.0} {unit}</text>"##,
+            y + 12.0,
+            escape(name),
+            226.0 + w,
+            y + 12.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .or_else(|| {
+            crate::plan::extract_json(text).and_then(|json| serde_json::from_str(json).ok())
+        })
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// The HTML report of `trace`.
+pub fn render(trace: &Trace) -> String {
+    let totals = vendor_totals(trace);
+    let tokens: Vec<(String, f64)> = totals
+        .iter()
+        .map(|(v, t)| (v.clone(), (t.input_tokens + t.output_tokens) as f64))
+        .collect();
+    let latency: Vec<(String, f64)> = totals.iter().map(|(v, t)| (v.clone(), t.ms)).collect();
+    let modules: Vec<&SpanRecord> = trace
+        .spans
+        .iter()
+        .filter(|s| {
+            s.name.starts_with("agento.module.")
+                || (s.parent_span_id.is_empty() && s.name != "agento.pipeline")
+        })
+        .collect();
+    let stage_time: Vec<(String, f64)> = modules
+        .iter()
+        .map(|s| {
+            (
+                s.name.trim_start_matches("agento.module.").to_owned(),
+                s.duration_ms(),
+            )
+        })
+        .collect();
+    let stage_tokens: Vec<(String, f64)> = modules
+        .iter()
+        .map(|module| {
+            let mut sum = 0_i64;
+            let mut stack = vec![module.span_id.as_str()];
+            while let Some(id) = stack.pop() {
+                for child in trace.children(id) {
+                    if child.is_llm_call() {
+                        sum += child
+                            .attr("gen_ai.usage.input_tokens")
+                            .and_then(super::archive::Attr::as_int)
+                            .unwrap_or(0)
+                            + child
+                                .attr("gen_ai.usage.output_tokens")
+                                .and_then(super::archive::Attr::as_int)
+                                .unwrap_or(0);
+                    }
+                    stack.push(child.span_id.as_str());
+                }
+            }
+            (
+                module.name.trim_start_matches("agento.module.").to_owned(),
+                sum as f64,
+            )
+        })
+        .collect();
+    let before = trace
+        .spans
+        .iter()
+        .filter(|s| {
+            s.is_llm_call() && s.text("agento.step_type") == Some("plan") && s.status_code != 2
+        })
+        .find_map(|s| s.text("gen_ai.response.content"))
+        .map_or_else(|| "(no plan span)".to_owned(), pretty);
+    let after = trace
+        .spans
+        .iter()
+        .find_map(|s| s.text("agent.final_response"))
+        .map_or_else(|| "(no final response)".to_owned(), pretty);
+    let goal = trace
+        .spans
+        .iter()
+        .find_map(|s| s.text("user_goal"))
+        .unwrap_or("");
+    let errors = trace.spans.iter().filter(|s| s.status_code == 2).count();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>agento run {id}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:24px;color:#212529}}
+h1{{font-size:20px}} h2{{font-size:17px;margin-top:28px}} h3{{font-size:14px}}
+.plans{{display:flex;gap:16px}} .plans div{{flex:1;min-width:0}}
+pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wrap;word-break:break-word;max-height:600px;overflow:auto;font-size:12px}}
+.meta{{color:#6c757d}}
+</style></head><body>
+<h1>agento run — trace {id}</h1>
+<p class="meta">{spans} spans · {errors} with errors · {duration:.0} ms · goal: {goal}</p>
+<h2>Waterfall</h2>
+{waterfall}
+<h2>Tokens and latency</h2>
+{stage_time}{stage_tokens}{vendor_tokens}{vendor_latency}
+<h2>The plan before and after</h2>
+<div class="plans"><div><h3>First plan (stage 1)</h3><pre id="plan-before">{before}</pre></div>
+<div><h3>Final response (stage 3)</h3><pre id="plan-after">{after}</pre></div></div>
+</body></html>
+"#,
+        id = escape(&trace.id),
+        spans = trace.spans.len(),
+        duration = (trace.end_ns() - trace.start_ns()) as f64 / 1e6,
+        goal = escape(goal),
+        waterfall = waterfall(trace),
+        stage_time = bars("stage-latency", "Time per stage", "ms", &stage_time),
+        stage_tokens = bars("stage-tokens", "Tokens per stage", "tokens", &stage_tokens),
+        vendor_tokens = bars("vendor-tokens", "Tokens per vendor", "tokens", &tokens),
+        vendor_latency = bars("vendor-latency", "Time in calls per vendor", "ms", &latency),
+        before = escape(&before),
+        after = escape(&after),
+    )
+}

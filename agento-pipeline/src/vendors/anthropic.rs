@@ -1,0 +1,112 @@
+//! Anthropic Messages (`POST {base}/v1/messages`, `x-api-key`,
+//! `anthropic-version`).
+
+use agento::runtime::usage::AnthropicUsage;
+use serde::{Deserialize, Serialize};
+
+use super::http::{client, key, post_json};
+use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
+
+/// The API version sent in `anthropic-version`.
+pub const API_VERSION: &str = "2023-06-01";
+/// `max_tokens` is required by the API; used when the request sets none.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// An Anthropic client.
+#[derive(Debug, Clone)]
+pub struct AnthropicClient {
+    config: VendorConfig,
+    http: reqwest::Client,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    messages: [Message<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    id: Option<String>,
+    model: Option<String>,
+    #[serde(default)]
+    content: Vec<Block>,
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: AnthropicUsage,
+}
+
+#[derive(Deserialize)]
+struct Block {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: String,
+}
+
+fn error_message(body: &serde_json::Value) -> Option<String> {
+    body.pointer("/error/message")?.as_str().map(str::to_owned)
+}
+
+impl AnthropicClient {
+    /// A client for `config`.
+    pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
+        let http = client(Vendor::Anthropic, config.timeout)?;
+        Ok(Self { config, http })
+    }
+
+    /// The model this client asks.
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    /// One Messages call.
+    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+        let key = key(Vendor::Anthropic, self.config.api_key.as_deref())?;
+        let body = Body {
+            model: &self.config.model,
+            max_tokens: request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            system: request.system,
+            messages: [Message {
+                role: "user",
+                content: request.prompt,
+            }],
+            temperature: request.temperature,
+        };
+        let answer: Answer = post_json(
+            Vendor::Anthropic,
+            self.http
+                .post(format!("{}/v1/messages", self.config.base_url))
+                .header("x-api-key", key)
+                .header("anthropic-version", API_VERSION),
+            self.config.timeout,
+            &body,
+            error_message,
+        )
+        .await?;
+        Ok(Reply {
+            vendor: Vendor::Anthropic,
+            text: answer
+                .content
+                .iter()
+                .filter(|block| block.kind == "text")
+                .map(|block| block.text.as_str())
+                .collect(),
+            model: answer.model.unwrap_or_else(|| self.config.model.clone()),
+            finish_reasons: answer.stop_reason.into_iter().collect(),
+            id: answer.id,
+            usage: Usage::Anthropic(answer.usage),
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`, Bearer key); also
+//! any OpenAI-compatible server named by `OPENAI_BASE_URL`.
+
+use agento::runtime::usage::OpenAiUsage;
+use serde::{Deserialize, Serialize};
+
+use super::http::{client, key, post_json};
+use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
+
+/// An OpenAI client.
+#[derive(Debug, Clone)]
+pub struct OpenAiClient {
+    config: VendorConfig,
+    http: reqwest::Client,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    messages: Vec<Message<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    id: Option<String>,
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: OpenAiUsage,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: AnswerMessage,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnswerMessage {
+    content: Option<String>,
+}
+
+fn error_message(body: &serde_json::Value) -> Option<String> {
+    body.pointer("/error/message")?.as_str().map(str::to_owned)
+}
+
+impl OpenAiClient {
+    /// A client for `config`.
+    pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
+        let http = client(Vendor::OpenAi, config.timeout)?;
+        Ok(Self { config, http })
+    }
+
+    /// The model this client asks.
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    /// One chat completion.
+    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+        let key = key(Vendor::OpenAi, self.config.api_key.as_deref())?;
+        let mut messages = Vec::with_capacity(2);
+        if let Some(system) = request.system {
+            messages.push(Message {
+                role: "system",
+                content: system,
+            });
+        }
+        messages.push(Message {
+            role: "user",
+            content: request.prompt,
+        });
+        let body = Body {
+            model: &self.config.model,
+            messages,
+            temperature: request.temperature,
+            max_completion_tokens: request.max_tokens,
+        };
+        let answer: Answer = post_json(
+            Vendor::OpenAi,
+            self.http
+                .post(format!("{}/chat/completions", self.config.base_url))
+                .bearer_auth(key),
+            self.config.timeout,
+            &body,
+            error_message,
+        )
+        .await?;
+        let Some(first) = answer.choices.first() else {
+            return Err(VendorError::Decode {
+                vendor: Vendor::OpenAi,
+                message: "the answer has no choices".to_owned(),
+            });
+        };
+        Ok(Reply {
+            vendor: Vendor::OpenAi,
+            text: first.message.content.clone().unwrap_or_default(),
+            model: answer.model.unwrap_or_else(|| self.config.model.clone()),
+            finish_reasons: answer
+                .choices
+                .iter()
+                .filter_map(|c| c.finish_reason.clone())
+                .collect(),
+            id: answer.id,
+            usage: Usage::OpenAi(answer.usage),
+        })
+    }
+}
