@@ -52,6 +52,7 @@ pub use agento_runtime::{
 pub mod __private {
     pub use agento_runtime::attributes;
     pub use agento_runtime::error::probe;
+    pub use agento_runtime::module::probe as outcome_probe;
     pub use agento_runtime::opentelemetry::context::FutureExt;
     pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
     pub use agento_runtime::opentelemetry::{Key, KeyValue};

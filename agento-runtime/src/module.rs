@@ -147,7 +147,15 @@ impl ModuleRun {
     /// Records the outcome (status, error), writes the carrier for the next
     /// stage, ends the span and flushes telemetry; returns the outcome.
     pub fn finish<O: ModuleOutcome>(self, outcome: O) -> O {
-        match outcome.failure() {
+        let failure = outcome.failure();
+        self.finish_reported(outcome, failure)
+    }
+
+    /// [`finish`](Self::finish) with the failure already described (the
+    /// macros describe it with [`ErrorInfo`](crate::ErrorInfo) when the error
+    /// type has it; see [`probe`]).
+    pub fn finish_reported<O>(self, outcome: O, failure: Option<ErrorReport>) -> O {
+        match failure {
             Some(report) => self.span.record_report(&report),
             None => self.span.set_ok(),
         }
@@ -165,10 +173,20 @@ impl ModuleRun {
     /// [`finish`](Self::finish) for `main`: prints a failure on stderr
     /// (scrubbed) and turns the outcome into the process exit code.
     pub fn exit_code<O: ModuleOutcome>(self, outcome: O) -> ExitCode {
-        if let Some(report) = outcome.failure() {
+        let failure = outcome.failure();
+        self.exit_code_reported(outcome, failure)
+    }
+
+    /// [`exit_code`](Self::exit_code) with the failure already described.
+    pub fn exit_code_reported<O: ModuleOutcome>(
+        self,
+        outcome: O,
+        failure: Option<ErrorReport>,
+    ) -> ExitCode {
+        if let Some(report) = &failure {
             eprintln!("error: {}", scrub(&report.message));
         }
-        self.finish(outcome).exit_code()
+        self.finish_reported(outcome, failure).exit_code()
     }
 }
 
@@ -219,6 +237,55 @@ impl<T, E: Display> ModuleOutcome for Result<T, E> {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Autoref-specialised description of a module's outcome, for generated
+/// code: a `Result` whose error implements [`ErrorInfo`](crate::ErrorInfo)
+/// and `Display` is described with them (`error.type` from the error);
+/// any other [`ModuleOutcome`] as [`ModuleOutcome::failure`] says. As with
+/// [`crate::error::probe`], the explicit `&` selects, on concrete types.
+///
+/// ```
+/// use agento_runtime::module::probe::{OutcomeProbe, ViaInfo, ViaOutcome};
+/// let outcome: Result<(), std::fmt::Error> = Err(std::fmt::Error);
+/// # #[allow(clippy::needless_borrow)]
+/// let report = (&OutcomeProbe(&outcome)).failure().unwrap();
+/// assert_eq!(report.error_type, "core::fmt::Error");
+/// ```
+pub mod probe {
+    use std::fmt::Display;
+
+    use super::ModuleOutcome;
+    use crate::error::{ErrorInfo, ErrorReport};
+
+    /// Wraps a reference to an outcome.
+    pub struct OutcomeProbe<'a, O>(pub &'a O);
+
+    /// Chosen for `Result<T, E>` with `E: ErrorInfo + Display`.
+    pub trait ViaInfo {
+        /// The failure, if the outcome is one.
+        fn failure(&self) -> Option<ErrorReport>;
+    }
+    impl<T, E: ErrorInfo + Display> ViaInfo for OutcomeProbe<'_, Result<T, E>> {
+        fn failure(&self) -> Option<ErrorReport> {
+            self.0.as_ref().err().map(|error| ErrorReport {
+                error_type: error.error_type(),
+                message: error.to_string(),
+                retry_after: error.retry_after(),
+            })
+        }
+    }
+
+    /// Chosen otherwise.
+    pub trait ViaOutcome {
+        /// The failure, if the outcome is one.
+        fn failure(&self) -> Option<ErrorReport>;
+    }
+    impl<O: ModuleOutcome> ViaOutcome for &OutcomeProbe<'_, O> {
+        fn failure(&self) -> Option<ErrorReport> {
+            self.0.failure()
         }
     }
 }

@@ -65,10 +65,23 @@ pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenSt
             }
         }
     };
+    let failure = quote! {
+        {
+            #[allow(unused_imports)]
+            use #private::outcome_probe::{ViaInfo as _, ViaOutcome as _};
+            (&#private::outcome_probe::OutcomeProbe(&__agento_outcome)).failure()
+        }
+    };
     let finish = if is_main {
-        quote!(__agento_module.exit_code(__agento_outcome))
+        quote! {
+            let __agento_failure = #failure;
+            __agento_module.exit_code_reported(__agento_outcome, __agento_failure)
+        }
     } else {
-        quote!(__agento_module.finish(__agento_outcome))
+        quote! {
+            let __agento_failure = #failure;
+            __agento_module.finish_reported(__agento_outcome, __agento_failure)
+        }
     };
     let allow = allow_generated();
     let fake_return = if is_main {

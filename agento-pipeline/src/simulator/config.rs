@@ -48,6 +48,8 @@ pub struct VendorBehaviour {
     pub malformed_json: bool,
     /// Pad every reply's text to at least this many bytes.
     pub huge_reply_bytes: Option<usize>,
+    /// Answer plan prompts with a plan whose fields have the wrong types.
+    pub broken_plan: bool,
 }
 
 impl Default for VendorBehaviour {
@@ -59,6 +61,7 @@ impl Default for VendorBehaviour {
             failure: Failure::Unavailable,
             malformed_json: false,
             huge_reply_bytes: None,
+            broken_plan: false,
         }
     }
 }
@@ -91,7 +94,8 @@ impl SimulatorConfig {
 
     /// Reads the settings through `lookup`:
     /// `LATENCY_MS`, `FAIL_FIRST`, `FAIL_ALWAYS=1`, `FAILURE=503|429|500|400`,
-    /// `RETRY_AFTER_SECS` (for 429, default 1), `MALFORMED=1`, `HUGE_BYTES`.
+    /// `RETRY_AFTER_SECS` (for 429, default 1), `MALFORMED=1`, `HUGE_BYTES`,
+    /// `BROKEN_PLAN=1` (a plan with fields of the wrong types, in prose).
     ///
     /// ```
     /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
@@ -145,6 +149,7 @@ impl SimulatorConfig {
                 malformed_json: flag("MALFORMED"),
                 huge_reply_bytes: number("HUGE_BYTES")?
                     .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                broken_plan: flag("BROKEN_PLAN"),
             })
         };
         Ok(Self {

@@ -130,6 +130,13 @@ fn plan(goal: &str) -> String {
     format!("Here is the plan structure you asked for.\n\n```json\n{pretty}\n```\n")
 }
 
+/// A plan a careless model might write: prose around JSON whose outline is
+/// a string and whose criteria are a list.
+pub fn broken_plan() -> String {
+    "Sure! Here is my plan: {\"Title\": \"Plan\", \"Overall_Summary\": \"S\", \"Original_Goal\": \"G\",      \"Detailed_Outline\": \"first research, then build\", \"Evaluation_Criteria\": [\"good\"],      \"Success_Measures\": 3} Hope this helps!"
+        .to_owned()
+}
+
 /// `text` padded with filler to at least `bytes` bytes.
 pub fn pad(mut text: String, bytes: usize) -> String {
     const FILLER: &str = " Further detail follows to make this answer long.";

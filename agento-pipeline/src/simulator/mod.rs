@@ -196,7 +196,11 @@ async fn respond(
         )
             .into_response();
     }
-    let mut text = content::reply(&ask.prompt);
+    let mut text = if behaviour.broken_plan && content::marker(&ask.prompt) == Some("plan") {
+        content::broken_plan()
+    } else {
+        content::reply(&ask.prompt)
+    };
     if let Some(bytes) = behaviour.huge_reply_bytes {
         text = content::pad(text, bytes);
     }

@@ -78,7 +78,10 @@ pub fn run(command: TraceCommand) -> ExitCode {
                     match latest(&dir) {
                         Some(path) => path,
                         None => {
-                            return fail(&format!("no agento_run_*.otlp.json in {}", dir.display()));
+                            return fail(&format!(
+                                "no agento_run_*.otlp.json in {}",
+                                dir.display()
+                            ));
                         }
                     }
                 }

@@ -67,7 +67,7 @@ fn waterfall(trace: &Trace) -> String {
     let height = row * rows.len() as f64 + 24.0;
     let scale = (width - label - 10.0) / (end - start) as f64;
     let mut svg = format!(
-        r#"<svg id="waterfall" role="img" aria-label="waterfall timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">"#
+        r#"<svg id="waterfall" role="img" aria-label="waterfall timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#
     );
     for (i, (depth, span)) in rows.iter().enumerate() {
         let y = row * i as f64 + 4.0;
@@ -102,7 +102,7 @@ fn bars(id: &str, title: &str, unit: &str, items: &[(String, f64)]) -> String {
     let row = 22.0;
     let height = row * items.len() as f64 + 8.0;
     let mut svg = format!(
-        r#"<h3>{}</h3><svg id="{id}" width="620" height="{height}" xmlns="http://www.w3.org/2000/svg">"#,
+        r#"<h3>{}</h3><svg id="{id}" width="620" height="{height}">"#,
         escape(title)
     );
     for (i, (name, value)) in items.iter().enumerate() {

@@ -70,11 +70,20 @@ fn line(span: &SpanRecord, style: Style) -> String {
         span.duration_ms()
     );
     if let Some(system) = span.text("gen_ai.system") {
-        let model = span
+        match span
             .text("gen_ai.response.model")
             .or_else(|| span.text("gen_ai.request.model"))
-            .unwrap_or("?");
-        let _ = write!(text, " {system}/{model}");
+        {
+            Some(model) => {
+                let _ = write!(text, " {system}/{model}");
+            }
+            None => {
+                let _ = write!(text, " {system}");
+            }
+        }
+    }
+    if let Some(step) = span.text("agento.step_name") {
+        let _ = write!(text, " «{step}»");
     }
     if let (Some(i), Some(o)) = (
         span.attr("gen_ai.usage.input_tokens")
