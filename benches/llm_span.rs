@@ -23,9 +23,7 @@ use std::time::Duration;
 use agento::runtime::usage::OpenAiUsage;
 use agento::{LlmResponse, TokenUsage, llm_span, retry_spans};
 use criterion::Criterion;
-use opentelemetry::trace::{
-    Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
-};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SpanData, SpanProcessor};

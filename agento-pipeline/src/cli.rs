@@ -181,7 +181,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             None
         };
         let config = match &simulator {
-            Some(simulator) => Ok(VendorsConfig::offline(&simulator.base_url())),
+            Some(simulator) => VendorsConfig::offline(&simulator.base_url()),
             None => VendorsConfig::from_env(),
         };
         let vendors = match config.map_err(|e| e.to_string()).and_then(|config| {

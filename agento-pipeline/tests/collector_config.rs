@@ -49,15 +49,23 @@ fn the_collector_config_has_every_part_the_run_archive_needs() {
         .expect("a file exporter");
     let path = file["path"].as_str().expect("file path");
     assert!(path.starts_with("/data/"), "{path}");
-    assert!(
-        path.contains('*'),
-        "the * is replaced by the run id: {path}"
+    assert_eq!(
+        path.matches('*').count(),
+        1,
+        "exactly one *, replaced by the run id: {path}"
     );
+    assert!(!path.starts_with('*'), "{path}");
     assert!(
         !path.contains('%'),
         "the collector does not expand strftime patterns: {path}"
     );
     assert_eq!(file["append"].as_bool(), Some(true));
+    for conflicting in ["rotation", "compression"] {
+        assert!(
+            file[conflicting].is_badvalue(),
+            "the collector refuses append with {conflicting}"
+        );
+    }
     assert_eq!(file["group_by"]["enabled"].as_bool(), Some(true));
     assert_eq!(
         file["group_by"]["resource_attribute"].as_str(),

@@ -427,7 +427,7 @@ fn the_simulator_answers_each_vendor_with_its_own_json() {
         .build()
         .unwrap();
     let vendors = agento_pipeline::vendors::Vendors::new(
-        agento_pipeline::vendors::VendorsConfig::offline(&url),
+        agento_pipeline::vendors::VendorsConfig::offline(&url).unwrap(),
     )
     .unwrap();
     let request = agento_pipeline::vendors::ChatRequest::new("[agento:plan]\nGoal: Open a bakery");

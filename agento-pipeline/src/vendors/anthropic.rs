@@ -4,7 +4,7 @@
 use agento::runtime::usage::AnthropicUsage;
 use serde::{Deserialize, Serialize};
 
-use super::http::{client, key, post_json};
+use super::http::{Exchange, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
 
 /// The API version sent in `anthropic-version`.
@@ -84,16 +84,18 @@ impl AnthropicClient {
             }],
             temperature: request.temperature,
         };
-        let answer: Answer = post_json(
-            Vendor::Anthropic,
-            self.http
-                .post(format!("{}/v1/messages", self.config.base_url))
-                .header("x-api-key", key)
-                .header("anthropic-version", API_VERSION),
-            self.config.timeout,
-            &body,
+        let request = self
+            .http
+            .post(format!("{}/v1/messages", self.config.base_url))
+            .header("x-api-key", secret_header(Vendor::Anthropic, key)?)
+            .header("anthropic-version", API_VERSION);
+        let answer: Answer = Exchange {
+            vendor: Vendor::Anthropic,
+            key,
+            timeout: self.config.timeout,
             error_message,
-        )
+        }
+        .post(request, &body)
         .await?;
         Ok(Reply {
             vendor: Vendor::Anthropic,

@@ -147,19 +147,19 @@ impl VendorsConfig {
     }
 
     /// All three vendors at the offline simulator at `base_url`, with
-    /// placeholder keys; models as the environment names them (or the defaults).
-    pub fn offline(base_url: &str) -> Self {
-        let env = Self::build(|name| std::env::var(name).ok(), DEFAULT_TIMEOUT);
+    /// placeholder keys; models and timeout as the environment sets them.
+    pub fn offline(base_url: &str) -> Result<Self, ConfigError> {
+        let env = Self::from_lookup(|name| std::env::var(name).ok())?;
         let at = |mut config: VendorConfig, url: String| {
             config.base_url = url;
             config.api_key = Some("offline-simulator".to_owned());
             config
         };
-        Self {
+        Ok(Self {
             gemini: at(env.gemini, base_url.to_owned()),
             openai: at(env.openai, format!("{base_url}/v1")),
             anthropic: at(env.anthropic, base_url.to_owned()),
-        }
+        })
     }
 
     /// Replaces the models that are `Some`.

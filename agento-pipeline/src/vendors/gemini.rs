@@ -3,7 +3,7 @@
 use agento::runtime::usage::GeminiUsage;
 use serde::{Deserialize, Serialize};
 
-use super::http::{client, key, post_json};
+use super::http::{Exchange, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
 
 /// A Gemini client.
@@ -115,13 +115,17 @@ impl GeminiClient {
                 max_output_tokens: request.max_tokens,
             },
         };
-        let answer: Answer = post_json(
-            Vendor::Gemini,
-            self.http.post(url).header("x-goog-api-key", key),
-            self.config.timeout,
-            &body,
+        let request = self
+            .http
+            .post(url)
+            .header("x-goog-api-key", secret_header(Vendor::Gemini, key)?);
+        let answer: Answer = Exchange {
+            vendor: Vendor::Gemini,
+            key,
+            timeout: self.config.timeout,
             error_message,
-        )
+        }
+        .post(request, &body)
         .await?;
         let Some(first) = answer.candidates.first() else {
             return Err(VendorError::Decode {

@@ -1,13 +1,22 @@
-//! The HTTP exchange every client shares: send JSON, map transport failures
-//! and error statuses to [`VendorError`], decode the body.
+//! The HTTP exchange every client shares: send JSON with the key in a
+//! sensitive header, map transport failures and error statuses to
+//! [`VendorError`], decode the body. Every message that goes into an error is
+//! cleaned of the key first.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::header::RETRY_AFTER;
+use agento::runtime::scrub::{REDACTED, scrub};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Vendor, VendorError};
+
+/// OpenAI's finer-grained companion of `Retry-After`, in milliseconds.
+const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+
+/// How much of a non-JSON error body goes into the error message.
+const MAX_RAW_MESSAGE_CHARS: usize = 300;
 
 /// Builds the HTTP client of one vendor.
 pub(super) fn client(vendor: Vendor, timeout: Duration) -> Result<reqwest::Client, VendorError> {
@@ -20,77 +29,133 @@ pub(super) fn client(vendor: Vendor, timeout: Duration) -> Result<reqwest::Clien
         })
 }
 
-/// Posts `body` with `request`'s headers and decodes the answer as `T`.
-/// `error_message` extracts the vendor's own message from an error body.
-pub(super) async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
-    vendor: Vendor,
-    request: reqwest::RequestBuilder,
-    timeout: Duration,
-    body: &B,
-    error_message: fn(&serde_json::Value) -> Option<String>,
-) -> Result<T, VendorError> {
-    let response = request
-        .json(body)
-        .send()
-        .await
-        .map_err(|error| transport(vendor, timeout, &error))?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| transport(vendor, timeout, &error))?;
-    if !status.is_success() {
-        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .as_ref()
-            .and_then(error_message)
-            .unwrap_or_else(|| {
-                let text = String::from_utf8_lossy(&bytes);
-                let text = text.trim();
-                if text.is_empty() {
-                    status
-                        .canonical_reason()
-                        .unwrap_or("no error message")
-                        .to_owned()
-                } else {
-                    text.chars().take(300).collect()
-                }
-            });
-        return Err(VendorError::Http {
-            vendor,
-            status: status.as_u16(),
-            message,
-            retry_after,
-        });
-    }
-    serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
+/// A header value holding a secret: marked sensitive, so that `Debug` of the
+/// request (and anything built on it) never prints it.
+pub(super) fn secret_header(vendor: Vendor, value: &str) -> Result<HeaderValue, VendorError> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| VendorError::Setup {
         vendor,
-        message: format!("{error} (in a {}-byte body)", bytes.len()),
-    })
+        message: format!(
+            "the API key in {} is not a valid HTTP header value",
+            super::config::key_var(vendor)
+        ),
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
-fn transport(vendor: Vendor, timeout: Duration, error: &reqwest::Error) -> VendorError {
-    if error.is_timeout() {
-        return VendorError::Timeout { vendor, timeout };
+/// What the shared exchange needs to know of a call besides the request
+/// itself: whom it goes to and how to read the vendor's own error message.
+pub(super) struct Exchange<'a> {
+    /// The vendor called.
+    pub vendor: Vendor,
+    /// The key sent, scrubbed from every message.
+    pub key: &'a str,
+    /// The per-request timeout (for the error message).
+    pub timeout: Duration,
+    /// Extracts the vendor's own message from an error body.
+    pub error_message: fn(&serde_json::Value) -> Option<String>,
+}
+
+impl Exchange<'_> {
+    /// Sends `request` (URL and headers set) with `body` as JSON and decodes
+    /// the answer as `T`.
+    pub(super) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: &B,
+    ) -> Result<T, VendorError> {
+        let response = request
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| self.transport(&error))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport(&error))?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .as_ref()
+                .and_then(self.error_message)
+                .unwrap_or_else(|| {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let text = text.trim();
+                    if text.is_empty() {
+                        status
+                            .canonical_reason()
+                            .unwrap_or("no error message")
+                            .to_owned()
+                    } else {
+                        text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
+                    }
+                });
+            return Err(VendorError::Http {
+                vendor: self.vendor,
+                status: status.as_u16(),
+                message: self.clean(&message),
+                retry_after,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
+            vendor: self.vendor,
+            message: format!("{error} (in a {}-byte body)", bytes.len()),
+        })
     }
-    // reqwest errors name the URL, never the headers (where the keys are).
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
+
+    fn transport(&self, error: &reqwest::Error) -> VendorError {
+        let vendor = self.vendor;
+        if error.is_timeout() {
+            return VendorError::Timeout {
+                vendor,
+                timeout: self.timeout,
+            };
+        }
+        // reqwest errors name the URL, never the headers (where the keys are).
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        let message = self.clean(&message);
+        if error.is_decode() || error.is_body() {
+            return VendorError::Decode { vendor, message };
+        }
+        VendorError::Connect { vendor, message }
     }
-    if error.is_decode() || error.is_body() {
-        return VendorError::Decode { vendor, message };
+
+    /// `text` without the key (vendors echo keys in "invalid key" messages)
+    /// or anything else the process-wide scrubber knows to be secret.
+    fn clean(&self, text: &str) -> String {
+        let text = if self.key.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(self.key, REDACTED)
+        };
+        scrub(&text).into_owned()
     }
-    VendorError::Connect { vendor, message }
+}
+
+/// The delay a server asked for: OpenAI's `retry-after-ms`, else
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &HeaderName| headers.get(name)?.to_str().ok().map(str::trim);
+    if let Some(millis) = text(&RETRY_AFTER_MS).and_then(|v| v.parse::<f64>().ok())
+        && millis.is_finite()
+        && millis >= 0.0
+    {
+        return Some(Duration::from_secs_f64(millis / 1000.0));
+    }
+    let value = text(&RETRY_AFTER)?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The key, or the error saying which variable to set.
@@ -99,4 +164,69 @@ pub(super) fn key(vendor: Vendor, key: Option<&str>) -> Result<&str, VendorError
         vendor,
         var: super::config::key_var(vendor),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn retry_after_as_seconds_date_or_milliseconds() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after", "Sun, 06 Nov 1994 08:50:07 GMT")]),
+                now
+            ),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after", "Sun, 06 Nov 1994 08:00:00 GMT")]),
+                now
+            ),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after", "20"), ("retry-after-ms", "1500")]),
+                now
+            ),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_a_header_is_a_setup_error_without_the_key() {
+        let error = secret_header(Vendor::OpenAi, "sk-line\nbreak-secret").unwrap_err();
+        assert!(matches!(error, VendorError::Setup { .. }));
+        assert!(!format!("{error} {error:?}").contains("break-secret"));
+        assert!(error.to_string().contains("OPENAI_API_KEY"));
+    }
+
+    #[test]
+    fn secret_headers_are_hidden_from_debug() {
+        let header = secret_header(Vendor::Gemini, "visible-or-not-123").unwrap();
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("visible-or-not-123"));
+    }
 }

@@ -9,7 +9,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), agento_pipeline::vendors::VendorError> {
 //! use agento_pipeline::vendors::{ChatRequest, Vendors, VendorsConfig};
-//! let vendors = Vendors::new(VendorsConfig::offline("http://127.0.0.1:8080"))?;
+//! let vendors = Vendors::new(VendorsConfig::offline("http://127.0.0.1:8080").expect("settings"))?;
 //! let reply = vendors.gemini.chat(&ChatRequest::new("Say hello")).await?;
 //! println!("{}", reply.text);
 //! # Ok(()) }

@@ -2,9 +2,10 @@
 //! any OpenAI-compatible server named by `OPENAI_BASE_URL`.
 
 use agento::runtime::usage::OpenAiUsage;
+use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
-use super::http::{client, key, post_json};
+use super::http::{Exchange, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
 
 /// An OpenAI client.
@@ -87,15 +88,20 @@ impl OpenAiClient {
             temperature: request.temperature,
             max_completion_tokens: request.max_tokens,
         };
-        let answer: Answer = post_json(
-            Vendor::OpenAi,
-            self.http
-                .post(format!("{}/chat/completions", self.config.base_url))
-                .bearer_auth(key),
-            self.config.timeout,
-            &body,
+        let request = self
+            .http
+            .post(format!("{}/chat/completions", self.config.base_url))
+            .header(
+                AUTHORIZATION,
+                secret_header(Vendor::OpenAi, &format!("Bearer {key}"))?,
+            );
+        let answer: Answer = Exchange {
+            vendor: Vendor::OpenAi,
+            key,
+            timeout: self.config.timeout,
             error_message,
-        )
+        }
+        .post(request, &body)
         .await?;
         let Some(first) = answer.choices.first() else {
             return Err(VendorError::Decode {

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# All the performance figures in one run, printed as one table:
+#   per-call cost (criterion: #[llm_span] vs hand-written SDK vs tracing-opentelemetry vs none),
+#   retry overhead, archive throughput, a 1,000,000-span burst with the collector down,
+#   and the whole offline run (wall time and peak RSS from /usr/bin/time -v).
+# Usage: scripts/bench.sh [--quick]   (--quick: shorter criterion runs, a 100,000-span burst)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MEASURE=5; BURST=1000000
+if [ "${1:-}" = "--quick" ]; then MEASURE=2; BURST=100000; fi
+if ! command -v /usr/bin/time >/dev/null; then apt-get install -y -qq time >/dev/null; fi
+LOG=$(mktemp -d)
+
+cargo bench -q --bench llm_span -- --warm-up-time 1 --measurement-time "$MEASURE" >"$LOG/llm.txt" 2>&1
+cargo bench -q -p agento-runtime --bench archive -- --warm-up-time 1 --measurement-time "$MEASURE" >"$LOG/archive.txt" 2>&1
+cargo run -q --release -p agento-runtime --example burst -- "$BURST" >"$LOG/burst.txt" 2>"$LOG/burst.err"
+cargo build -q --release -p agento-pipeline --bin agento
+RUN=$(mktemp -d); cp project_goal.json "$RUN/"
+( cd "$RUN" && OTEL_TRACES_EXPORTER=none /usr/bin/time -v "$OLDPWD/target/release/agento" run --offline --json >"$LOG/run.json" 2>"$LOG/run.err" )
+
+python3 - "$LOG" <<'PY'
+import json, re, sys, pathlib
+log = pathlib.Path(sys.argv[1])
+llm, archive, burst = (log / "llm.txt").read_text(), (log / "archive.txt").read_text(), (log / "burst.txt").read_text()
+run, err = json.loads((log / "run.json").read_text()), (log / "run.err").read_text()
+def grab(pattern, text, cast=float):
+    m = re.search(pattern, text)
+    return cast(m.group(1)) if m else None
+rows = []
+def row(name, target, value, ok):
+    rows.append((name, target, value, "pass" if ok else "MISS"))
+mac, hand = grab(r"#\[llm_span\] (\d+) ns", llm), grab(r"hand-written SDK (\d+) ns", llm)
+trc, none = grab(r"tracing-opentelemetry (\d+) ns", llm), grab(r"none (\d+) ns", llm)
+retry = grab(r"\+#\[llm_span\] (\d+) ns", llm)
+row("#[llm_span] per call (9 KB reply)", "<= 1 us", f"{(mac - none) / 1000:.2f} us", mac - none <= 1000)
+row("#[llm_span] / hand-written SDK", "<= 1.05", f"{mac / hand:.2f} ({hand / 1000:.2f} us)", mac / hand <= 1.05)
+row("#[llm_span] / tracing-opentelemetry", "<= 0.5", f"{mac / trc:.2f} ({trc / 1000:.2f} us)", mac / trc <= 0.5)
+row("#[retry_spans]+#[llm_span] / #[llm_span]", "<= 1.3", f"{retry / mac:.2f}", retry / mac <= 1.3)
+def thrpt(name):
+    m = re.search(name + r"[\s\S]*?thrpt:\s*\[[\d.]+ \w+/s ([\d.]+) (\w)elem/s", archive)
+    if not m:
+        return None
+    return float(m.group(1)) * {"K": 1e3, "M": 1e6, "G": 1e9}.get(m.group(2), 1)
+sps = thrpt("encode_512_llm_spans")
+e2e = thrpt("end_to_end_llm_span_to_disk")
+bps = grab(r"(\d+) bytes per span", archive, int)
+row("archive encode, one core", ">= 200k spans/s", f"{sps:,.0f} spans/s, {bps} B/span" if sps else "see log", bool(sps and sps >= 200000))
+row("archive end to end (span to disk)", "-", f"{e2e:,.0f} spans/s" if e2e else "see log", True)
+lost, rss = grab(r"\(lost (\d+)\)", burst, int), grab(r"peak RSS ([\d.]+) MiB", burst)
+dropped = grab(r"dropped-by-queue (\d+)", burst, int)
+row("burst: archived spans lost", "0", f"{lost} (OTLP drops counted: {dropped})", lost == 0)
+row("burst: peak RSS", "< 512 MB", f"{rss:.0f} MiB", rss < 512)
+wall = grab(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:\d+:)?([\d.]+)", err)
+maxrss = grab(r"Maximum resident set size \(kbytes\): (\d+)", err) / 1024
+row("agento run --offline: wall time", "< 1 s", f"{wall:.2f} s ({run['spans']} spans; stages ms {run['stage_ms']})", wall < 1)
+row("agento run --offline: peak RSS", "< 64 MB", f"{maxrss:.1f} MiB", maxrss < 64)
+w = [max(len(r[i]) for r in rows + [("figure", "target", "measured", "")]) for i in range(4)]
+print(f"{'figure':<{w[0]}} | {'target':<{w[1]}} | {'measured':<{w[2]}} | ")
+print("-" * (sum(w) + 9))
+for r in rows:
+    print(f"{r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:<{w[2]}} | {r[3]}")
+PY
+echo "(logs in $LOG)"

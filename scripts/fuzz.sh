@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The longer fuzzing run (CI runs the short one inside scripts/test.sh).
+#   scripts/fuzz.sh [SECONDS]   default 60 s per cargo-fuzz target
+# cargo-fuzz needs a nightly toolchain; where there is none (this project's
+# machines have only stable), the proptest properties run with many more cases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET="${1:-60}"
+if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2>&1; then
+    for target in carrier plan truncate_scrub; do
+        (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET")
+    done
+else
+    echo "no nightly toolchain or cargo-fuzz: running the proptest properties with 20000 cases each" >&2
+    PROPTEST_CASES=20000 cargo test --release -p agento-runtime --test properties
+    PROPTEST_CASES=20000 cargo test --release -p agento-pipeline --test properties
+fi
