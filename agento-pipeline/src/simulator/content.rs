@@ -2,6 +2,17 @@
 //! with a marker line (`[agento:plan]`, `[agento:draft]`, …) and carries
 //! `Goal:`, `Step:` and `Iteration:` lines; the simulator answers each kind of
 //! prompt the way a capable model would, in shape if not in wisdom.
+//!
+//! ```
+//! use agento_pipeline::simulator::content::{Verdicts, reply};
+//! let verdicts = Verdicts::default();
+//! let ask = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\n";
+//! assert!(reply(ask, &verdicts).starts_with("NO"));
+//! assert!(reply(ask, &verdicts).starts_with("YES"));
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde_json::json;
 
@@ -48,8 +59,29 @@ const STEP_NAMES: [&str; 6] = [
     "Measure and Improve",
 ];
 
-/// The reply text for `prompt`.
-pub fn reply(prompt: &str) -> String {
+/// How many verdicts were asked about each step, for verdict prompts without
+/// an `Iteration:` line.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    asked: Mutex<HashMap<(String, String), u32>>,
+}
+
+impl Verdicts {
+    /// The number (from 1) of this verdict about `step` of `goal`.
+    fn next(&self, goal: &str, step: &str) -> u32 {
+        let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+        let count = asked.entry((goal.to_owned(), step.to_owned())).or_default();
+        *count = count.saturating_add(1);
+        *count
+    }
+}
+
+/// The reply text for `prompt`. Verdicts say NO to the first revision of a
+/// step and YES to the second, so a revise loop takes two iterations: the
+/// prompt's `Iteration:` line numbers the verdict when present (stateless),
+/// else `verdicts` counts the verdicts asked per step (odd: NO, even: YES, so
+/// a simulator serving several runs answers each the same way).
+pub fn reply(prompt: &str, verdicts: &Verdicts) -> String {
     let goal = field(prompt, "Goal").unwrap_or("the goal");
     let step = field(prompt, "Step").unwrap_or("the step");
     match marker(prompt) {
@@ -80,13 +112,13 @@ pub fn reply(prompt: &str) -> String {
              supplier delay (mitigation: a second supplier)."
         ),
         Some("revision_verdict") => {
-            let iteration: u32 = field(prompt, "Iteration")
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1);
-            if iteration <= 1 {
-                format!("NO - \"{step}\" still lacks owners and due dates for some tasks.")
+            let number = field(prompt, "Iteration")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or_else(|| verdicts.next(goal, step));
+            if number % 2 == 1 {
+                format!("NO — \"{step}\" still lacks owners and due dates for some tasks.")
             } else {
-                format!("YES - \"{step}\" now has owners, dates and measurable acceptance tests.")
+                format!("YES — \"{step}\" now has owners, dates and measurable acceptance tests.")
             }
         }
         Some("holistic_review") => format!(
@@ -152,6 +184,26 @@ pub fn tokens(text: &str) -> u64 {
     words.saturating_mul(13) / 10 + 1
 }
 
+/// `text` cut to what fits in `max_tokens` (whole words), its token count,
+/// and whether it was cut.
+///
+/// ```
+/// use agento_pipeline::simulator::content::limit;
+/// assert_eq!(limit("one two three four five".into(), Some(3)), ("one two".into(), 3, true));
+/// assert_eq!(limit("one two".into(), None), ("one two".into(), 3, false));
+/// ```
+pub fn limit(text: String, max_tokens: Option<u64>) -> (String, u64, bool) {
+    let count = tokens(&text);
+    match max_tokens {
+        Some(max) if count > max => {
+            let words = usize::try_from(max.saturating_mul(10) / 13).unwrap_or(usize::MAX);
+            let cut: Vec<&str> = text.split_whitespace().take(words).collect();
+            (cut.join(" "), max, true)
+        }
+        _ => (text, count, false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,16 +212,39 @@ mod tests {
     fn markers_and_fields_are_read_from_the_prompt() {
         let prompt = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\nIteration: 2\n";
         assert_eq!(marker(prompt), Some("revision_verdict"));
-        assert!(reply(prompt).starts_with("YES"));
-        assert!(reply(&prompt.replace("Iteration: 2", "Iteration: 1")).starts_with("NO"));
+        let verdicts = Verdicts::default();
+        assert!(reply(prompt, &verdicts).starts_with("YES"));
+        assert!(reply(prompt, &verdicts).starts_with("YES"), "stateless");
+        let first = prompt.replace("Iteration: 2", "Iteration: 1");
+        assert!(reply(&first, &verdicts).starts_with("NO"));
         assert_eq!(marker("no marker"), None);
+    }
+
+    #[test]
+    fn verdicts_without_an_iteration_line_are_counted_per_step() {
+        let verdicts = Verdicts::default();
+        let ask = |step: &str| {
+            reply(
+                &format!("[agento:revision_verdict]\nGoal: G\nStep: {step}\n"),
+                &verdicts,
+            )
+        };
+        assert!(ask("Launch").starts_with("NO"));
+        assert!(
+            ask("Build").starts_with("NO"),
+            "each step has its own count"
+        );
+        assert!(ask("Launch").starts_with("YES"));
+        assert!(ask("Build").starts_with("YES"));
+        assert!(ask("Launch").starts_with("NO"), "a new run starts over");
     }
 
     #[test]
     fn the_plan_is_deterministic_fenced_json() {
         let prompt = "[agento:plan]\nGoal: Open a bakery\n";
-        assert_eq!(reply(prompt), reply(prompt));
-        let text = reply(prompt);
+        let verdicts = Verdicts::default();
+        assert_eq!(reply(prompt, &verdicts), reply(prompt, &verdicts));
+        let text = reply(prompt, &verdicts);
         let json = text
             .split("```json")
             .nth(1)

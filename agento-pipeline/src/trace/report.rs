@@ -102,7 +102,7 @@ fn bars(id: &str, title: &str, unit: &str, items: &[(String, f64)]) -> String {
     let row = 22.0;
     let height = row * items.len() as f64 + 8.0;
     let mut svg = format!(
-        r#"<h3>{}</h3><svg id="{id}" width="620" height="{height}">"#,
+        r#"<h3>{}</h3><svg id="{id}" width="720" height="{height}">"#,
         escape(title)
     );
     for (i, (name, value)) in items.iter().enumerate() {
@@ -234,4 +234,47 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
         before = escape(&before),
         after = escape(&after),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::archive::{Attr, SpanRecord, Trace};
+
+    #[test]
+    fn hostile_text_from_the_archive_is_rendered_inert() {
+        let span = SpanRecord {
+            trace_id: "t".into(),
+            span_id: "s".into(),
+            parent_span_id: String::new(),
+            name: "<img src=x onerror=alert(1)>".into(),
+            kind: 1,
+            start_ns: 1,
+            end_ns: 2,
+            status_code: 1,
+            status_message: String::new(),
+            attributes: vec![
+                (
+                    "user_goal".into(),
+                    Attr::Text("<script>alert('goal')</script>".into()),
+                ),
+                (
+                    "agent.final_response".into(),
+                    Attr::Text("</pre><script>x()</script>".into()),
+                ),
+            ],
+            events: Vec::new(),
+            module: None,
+            line: 1,
+        };
+        let page = render(&Trace {
+            id: "t".into(),
+            spans: vec![span],
+        });
+        assert!(
+            !page.contains("<script") && !page.contains("<img"),
+            "{page}"
+        );
+        assert!(page.contains("&lt;script&gt;alert(&#39;goal&#39;)&lt;/script&gt;"));
+    }
 }

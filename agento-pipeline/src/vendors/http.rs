@@ -123,7 +123,12 @@ impl Exchange<'_> {
         }
         let message = self.clean(&message);
         if error.is_decode() || error.is_body() {
-            return VendorError::Decode { vendor, message };
+            // Bodies are read as bytes, so this is a connection that broke
+            // off mid-answer (a truncated body): transient, like a reset.
+            return VendorError::Connect {
+                vendor,
+                message: format!("the answer broke off: {message}"),
+            };
         }
         VendorError::Connect { vendor, message }
     }

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agento_pipeline::trace::{Trace, load};
+use agento_pipeline::trace::{SpanRecord, Trace, load};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -37,7 +37,11 @@ pub const MODULE_SPANS: [&str; 3] = [
     "agento.module.2_Revise-Plan-Stable",
 ];
 /// The stage output files, in order.
-pub const OUTPUTS: [&str; 3] = ["plan_structure.json", "project_plan.json", "RevisedPlan.json"];
+pub const OUTPUTS: [&str; 3] = [
+    "plan_structure.json",
+    "project_plan.json",
+    "RevisedPlan.json",
+];
 
 /// `agento run --offline --goal goal.json --quiet` in `work`.
 pub fn offline(work: &Workdir) -> Command {
@@ -103,6 +107,20 @@ pub fn assert_parents_present(trace: &Trace) {
     }
 }
 
+/// The module span of stage `stage` (0-based): named for the module, or the
+/// root when that stage's process started the run.
+pub fn module_span(trace: &Trace, stage: usize) -> &SpanRecord {
+    let module = MODULE_SPANS[stage].trim_start_matches("agento.module.");
+    trace
+        .spans
+        .iter()
+        .find(|s| {
+            s.name == MODULE_SPANS[stage]
+                || (s.parent_span_id.is_empty() && s.text("agento.module") == Some(module))
+        })
+        .unwrap_or_else(|| panic!("no module span of {module}"))
+}
+
 /// A loopback port nothing listens on.
 pub fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -156,6 +174,8 @@ pub enum Fault {
     TruncatedBody,
     /// Answer 200 with this JSON body.
     Reply(String),
+    /// Answer with this error status and body.
+    Error(u16, String),
 }
 
 /// An HTTP/1.1 server in front of the simulator: requests whose path contains
@@ -191,7 +211,10 @@ impl FaultyVendor {
 
     /// What each request got: `<fault or "forward"> <path>`.
     pub fn served(&self) -> Vec<String> {
-        self.served.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -211,7 +234,9 @@ fn serve(mut stream: TcpStream, upstream: SocketAddr, script: &Script, log: &Mut
     let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
     let fault = {
         let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
-        let at = script.iter().position(|(pattern, _)| path.contains(pattern));
+        let at = script
+            .iter()
+            .position(|(pattern, _)| path.contains(pattern));
         at.and_then(|i| script.remove(i)).map(|(_, fault)| fault)
     };
     let label = fault
@@ -237,15 +262,8 @@ fn serve(mut stream: TcpStream, upstream: SocketAddr, script: &Script, log: &Mut
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Ti",
             );
         }
-        Some(Fault::Reply(json)) => {
-            let mut body = vec![0u8; length];
-            let _ = stream.read_exact(&mut body);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
-                json.len()
-            );
-        }
+        Some(Fault::Reply(json)) => answer(&mut stream, length, 200, &json),
+        Some(Fault::Error(status, json)) => answer(&mut stream, length, status, &json),
         None => {
             let mut body = vec![0u8; length];
             if stream.read_exact(&mut body).is_err() {
@@ -264,6 +282,17 @@ fn serve(mut stream: TcpStream, upstream: SocketAddr, script: &Script, log: &Mut
             let _ = stream.write_all(&answer);
         }
     }
+}
+
+/// Reads the request body (`length` bytes), then answers `status` with `json`.
+fn answer(stream: &mut TcpStream, length: usize, status: u16, json: &str) {
+    let mut body = vec![0u8; length];
+    let _ = stream.read_exact(&mut body);
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} Fault\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+        json.len()
+    );
 }
 
 /// A Gemini `generateContent` answer whose text is `text`.
@@ -388,8 +417,8 @@ impl RecordingCollector {
                 .unwrap_or_else(|e| e.into_inner())
                 .join("\n");
             if text.matches("\"spanId\"").count() >= spans || Instant::now() > deadline {
-                let log = std::fs::read_to_string(self.dir.path().join("rotel.log"))
-                    .unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("rotel.log")).unwrap_or_default();
                 return format!("{text}\n{log}");
             }
             std::thread::sleep(Duration::from_millis(50));

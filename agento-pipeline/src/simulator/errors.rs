@@ -1,0 +1,119 @@
+//! Error answers in each vendor's own JSON shape, and the vendor a stray
+//! request (unknown path, wrong method) was most likely meant for.
+
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::vendors::Vendor;
+
+/// An error answer as `vendor` shapes it, with a `Retry-After` when given.
+///
+/// - Gemini: `{"error": {"code": 429, "message": …, "status": "RESOURCE_EXHAUSTED"}}`
+/// - OpenAI: `{"error": {"message": …, "type": "invalid_request_error", "param": null, "code": …}}`
+/// - Anthropic: `{"type": "error", "error": {"type": "rate_limit_error", "message": …}}`
+pub(super) fn error(
+    vendor: Vendor,
+    status: StatusCode,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response {
+    let body = match vendor {
+        Vendor::Gemini => json!({"error": {
+            "code": status.as_u16(),
+            "message": message,
+            "status": google_status(status),
+        }}),
+        Vendor::OpenAi => json!({"error": {
+            "message": message,
+            "type": openai_type(status),
+            "param": null,
+            "code": openai_code(status),
+        }}),
+        Vendor::Anthropic => json!({
+            "type": "error",
+            "error": {"type": anthropic_type(status), "message": message},
+        }),
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The answer to a path or method the simulator does not serve, in the shape
+/// of the vendor whose API the path belongs to.
+pub(super) async fn not_served(method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    let vendor = if path.starts_with("/v1beta") {
+        Vendor::Gemini
+    } else if path.starts_with("/v1/messages") {
+        Vendor::Anthropic
+    } else {
+        Vendor::OpenAi
+    };
+    let served = matches!(path, "/v1/chat/completions" | "/v1/messages")
+        || path.starts_with("/v1beta/models/");
+    if served && method != Method::POST {
+        return error(
+            vendor,
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{method} is not allowed on {path}: use POST"),
+            None,
+        );
+    }
+    error(
+        vendor,
+        StatusCode::NOT_FOUND,
+        &format!("{path} is not served by the agento vendor simulator"),
+        None,
+    )
+}
+
+const fn google_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        429 => "RESOURCE_EXHAUSTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        500..=599 => "INTERNAL",
+        _ => "FAILED_PRECONDITION",
+    }
+}
+
+const fn openai_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "invalid_request_error",
+        429 => "requests",
+        500..=599 => "server_error",
+        _ => "invalid_request_error",
+    }
+}
+
+const fn openai_code(status: StatusCode) -> Option<&'static str> {
+    match status.as_u16() {
+        401 => Some("invalid_api_key"),
+        404 => Some("unknown_url"),
+        429 => Some("rate_limit_exceeded"),
+        _ => None,
+    }
+}
+
+const fn anthropic_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 | 529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    }
+}

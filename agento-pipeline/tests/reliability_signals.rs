@@ -1,0 +1,208 @@
+//! Signals: SIGTERM and SIGINT at several points in every stage of
+//! `agento run`. Each vendor call takes 150 ms, so a stage is reliably
+//! mid-flight at the kill points ([`OFFSETS_MS`] after the stage started). After the signal:
+//! exit code 143 / 130, every archive line parses, every span ended before the
+//! signal is there with its parent, the interrupted spans (the root and the
+//! running stage's module among them) end with ERROR naming the signal, and
+//! each stage output is the previous run's file or a complete new one.
+
+mod support;
+mod support_reliability;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use agento_pipeline::trace::load;
+use support::{Workdir, console, only_trace, run};
+use support_reliability::{
+    MODULE_SPANS, OUTPUTS, assert_parents_present, module_span, offline, spawn, sweep,
+};
+
+/// Per-call latency of every simulated vendor.
+const LATENCY_MS: &str = "150";
+/// Kill points, in milliseconds after each stage started: inside stage 1's
+/// one call; inside the first and the third call of stages 2 and 3.
+const OFFSETS_MS: [[u64; 2]; 3] = [[40, 120], [40, 400], [40, 400]];
+
+fn inode(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+fn kill(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// One kill point: `signal` `offset_ms` after stage `stage` (0-based) started.
+fn interrupt(stage: usize, offset_ms: u64, signal: &str, code: i32) {
+    let label = format!("SIG{signal} {offset_ms} ms into stage {}", stage + 1);
+    let work = Workdir::bakery();
+    // A complete earlier run: its outputs are the "old" versions.
+    let first = run(&mut offline(&work));
+    assert!(first.status.success(), "{}", console(&first));
+    let old_archives = work.archives();
+    let old: Vec<(Option<u64>, String)> = OUTPUTS
+        .iter()
+        .map(|f| {
+            let path = work.data().join(f);
+            (
+                inode(&path),
+                std::fs::read_to_string(path).unwrap_or_default(),
+            )
+        })
+        .collect();
+
+    let child = spawn(
+        offline(&work)
+            .env("AGENTO_SIM_GEMINI_LATENCY_MS", LATENCY_MS)
+            .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
+            .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
+    );
+    // Stage 1 starts once telemetry is up (the run's archive is claimed, the
+    // signal handler installed right after); a later stage when the previous
+    // stage's output is replaced (atomic rename: a new inode).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while work.archives().len() == old_archives.len() {
+        assert!(Instant::now() < deadline, "{label}: the run never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if stage > 0 {
+        let previous = work.data().join(OUTPUTS[stage - 1]);
+        while inode(&previous) == old[stage - 1].0 {
+            assert!(
+                Instant::now() < deadline,
+                "{label}: stage {stage} never ended"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(offset_ms));
+    assert_eq!(
+        inode(&work.data().join(OUTPUTS[stage])),
+        old[stage].0,
+        "{label}: the stage had already ended"
+    );
+    kill(child.id(), signal);
+    let output = child.wait_with_output().expect("agento exits");
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{label}: {}",
+        console(&output)
+    );
+
+    let new_archive = work
+        .archives()
+        .into_iter()
+        .find(|a| !old_archives.contains(a))
+        .expect("the interrupted run's archive");
+    let archive = load(&new_archive).expect("readable");
+    let trace = only_trace(&archive);
+    assert_parents_present(trace);
+    let message = format!("interrupted by SIG{signal}");
+    let interrupted: Vec<&str> = trace
+        .spans
+        .iter()
+        .filter(|s| s.status_message == message)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(
+        interrupted.contains(&"agento.pipeline"),
+        "{label}: {interrupted:?}"
+    );
+    assert!(
+        interrupted.contains(&MODULE_SPANS[stage]),
+        "{label}: {interrupted:?}"
+    );
+    for span in trace.spans.iter().filter(|s| s.status_message == message) {
+        assert_eq!(span.status_code, 2, "{label}: {}", span.name);
+        assert_eq!(span.text("error.type"), Some("signal"), "{label}");
+    }
+    // The stages before ended normally, and their spans are all there.
+    for module in &MODULE_SPANS[..stage] {
+        let span = trace
+            .spans
+            .iter()
+            .find(|s| s.name == *module)
+            .unwrap_or_else(|| panic!("{label}: {module} is missing"));
+        assert_eq!(span.status_code, 1, "{label}: {module}");
+        assert!(
+            !trace.children(&span.span_id).is_empty(),
+            "{label}: {module}"
+        );
+    }
+    for (file, (_, old_text)) in OUTPUTS.iter().zip(&old) {
+        let text = std::fs::read_to_string(work.data().join(file)).unwrap_or_default();
+        let parsed = serde_json::from_str::<serde_json::Value>(&text);
+        assert!(
+            text == *old_text || parsed.is_ok(),
+            "{label}: {file} is neither the old version nor a complete new one"
+        );
+    }
+    sweep(&work, &output);
+}
+
+fn every_kill_point_of(stage: usize) {
+    for offset in OFFSETS_MS[stage] {
+        for (signal, code) in [("TERM", 143), ("INT", 130)] {
+            interrupt(stage, offset, signal, code);
+        }
+    }
+}
+
+#[test]
+fn signals_in_stage_1_plan_structure() {
+    every_kill_point_of(0);
+}
+
+#[test]
+fn signals_in_stage_2_ingest() {
+    every_kill_point_of(1);
+}
+
+#[test]
+fn signals_in_stage_3_revise() {
+    every_kill_point_of(2);
+}
+
+#[test]
+fn a_stage_binary_interrupted_mid_call_keeps_the_earlier_stages_spans() {
+    let work = Workdir::bakery();
+    let stage_1 = run(work.command(support_reliability::STAGES[0]).args([
+        "--offline",
+        "--goal",
+        "goal.json",
+        "--quiet",
+    ]));
+    assert!(stage_1.status.success(), "{}", console(&stage_1));
+    let child = spawn(
+        work.command(support_reliability::STAGES[1])
+            .args(["--offline", "--quiet"])
+            .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    kill(child.id(), "TERM");
+    let output = child.wait_with_output().expect("the stage exits");
+    assert_eq!(output.status.code(), Some(143), "{}", console(&output));
+    assert!(!work.data().join(OUTPUTS[1]).exists(), "no partial output");
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    assert_parents_present(trace);
+    assert_eq!(module_span(trace, 0).status_code, 1);
+    let interrupted = module_span(trace, 1);
+    assert_eq!(interrupted.status_code, 2);
+    assert_eq!(interrupted.status_message, "interrupted by SIGTERM");
+    let open_calls = trace
+        .spans
+        .iter()
+        .filter(|s| s.is_llm_call() && s.status_message == "interrupted by SIGTERM")
+        .count();
+    assert!(open_calls >= 1, "the call in flight ends with ERROR");
+    sweep(&work, &output);
+}
