@@ -128,3 +128,46 @@ proptest! {
         prop_assert!(error.contains(&format!("`{key}")), "{}", error);
     }
 }
+
+/// The files of `fuzz/corpus/<target>`.
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| {
+            let bytes = std::fs::read(entry.path()).expect("a corpus file");
+            (entry.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
+}
+
+#[test]
+fn the_fuzz_corpus_replays_cleanly() {
+    use agento::runtime::carrier::{Carrier, CarrierRead};
+    use agento::runtime::scrub::Scrubber;
+    use agento::runtime::truncate::truncate;
+
+    for (name, bytes) in corpus("carrier") {
+        let loaded = matches!(Carrier::parse(&bytes), CarrierRead::Loaded { .. });
+        assert_eq!(loaded, name == "valid.json", "{name}");
+    }
+    for (name, bytes) in corpus("plan") {
+        let text = String::from_utf8_lossy(&bytes);
+        let plan = PlanStructure::from_reply(&text, "goal");
+        assert_eq!(plan.is_ok(), name == "fenced.txt", "{name}: {plan:?}");
+    }
+    let secret = "fuzz-secret-9f8e7d";
+    let scrubber = Scrubber::with_secrets([secret]);
+    for (name, bytes) in corpus("truncate_scrub") {
+        let text = format!("{}{secret}", String::from_utf8_lossy(&bytes));
+        let clean = scrubber.scrub(&truncate(&text).text).into_owned();
+        assert!(!clean.contains(secret), "{name}");
+        assert!(!clean.contains("sk-proj-"), "{name}: {clean}");
+    }
+}

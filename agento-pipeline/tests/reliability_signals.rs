@@ -1,5 +1,6 @@
 //! Signals: SIGTERM and SIGINT at several points in every stage of
-//! `agento run`. Each vendor call takes 150 ms, so a stage is reliably
+//! `agento run`. Each vendor call takes 150 ms (Gemini's 300 ms, stage 1 being
+//! one call), so a stage is reliably
 //! mid-flight at the kill points ([`OFFSETS_MS`] after the stage started). After the signal:
 //! exit code 143 / 130, every archive line parses, every span ended before the
 //! signal is there with its parent, the interrupted spans (the root and the
@@ -14,20 +15,31 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use agento_pipeline::trace::load;
+use agento_pipeline::trace::{Trace, load};
 use support::{Workdir, console, only_trace, run};
 use support_reliability::{
     MODULE_SPANS, OUTPUTS, assert_parents_present, module_span, offline, spawn, sweep,
 };
 
-/// Per-call latency of every simulated vendor.
+/// Per-call latency of the simulated OpenAI and Anthropic.
 const LATENCY_MS: &str = "150";
-/// Kill points, in milliseconds after each stage started: inside stage 1's
-/// one call; inside the first and the third call of stages 2 and 3.
-const OFFSETS_MS: [[u64; 2]; 3] = [[40, 120], [40, 400], [40, 400]];
+/// Per-call latency of the simulated Gemini (stage 1 is one Gemini call).
+const GEMINI_LATENCY_MS: &str = "300";
+/// Kill points, in milliseconds after each stage started: early and late in
+/// stage 1's one call; in the first and the third call of stages 2 and 3.
+const OFFSETS_MS: [[u64; 2]; 3] = [[40, 150], [40, 400], [40, 400]];
 
 fn inode(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// How many spans are below `span_id`.
+fn subtree(trace: &Trace, span_id: &str) -> usize {
+    trace
+        .children(span_id)
+        .iter()
+        .map(|child| 1 + subtree(trace, &child.span_id))
+        .sum()
 }
 
 fn kill(pid: u32, signal: &str) {
@@ -60,7 +72,7 @@ fn interrupt(stage: usize, offset_ms: u64, signal: &str, code: i32) {
 
     let child = spawn(
         offline(&work)
-            .env("AGENTO_SIM_GEMINI_LATENCY_MS", LATENCY_MS)
+            .env("AGENTO_SIM_GEMINI_LATENCY_MS", GEMINI_LATENCY_MS)
             .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
             .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
     );
@@ -124,17 +136,16 @@ fn interrupt(stage: usize, offset_ms: u64, signal: &str, code: i32) {
         assert_eq!(span.status_code, 2, "{label}: {}", span.name);
         assert_eq!(span.text("error.type"), Some("signal"), "{label}");
     }
-    // The stages before ended normally, and their spans are all there.
-    for module in &MODULE_SPANS[..stage] {
-        let span = trace
-            .spans
-            .iter()
-            .find(|s| s.name == *module)
-            .unwrap_or_else(|| panic!("{label}: {module} is missing"));
+    // The stages before ended normally, with every span a complete run has.
+    let complete_archive = load(&old_archives[0]).expect("readable");
+    let complete = only_trace(&complete_archive);
+    for (i, module) in MODULE_SPANS[..stage].iter().enumerate() {
+        let span = module_span(trace, i);
         assert_eq!(span.status_code, 1, "{label}: {module}");
-        assert!(
-            !trace.children(&span.span_id).is_empty(),
-            "{label}: {module}"
+        assert_eq!(
+            subtree(trace, &span.span_id),
+            subtree(complete, &module_span(complete, i).span_id),
+            "{label}: spans of {module}"
         );
     }
     for (file, (_, old_text)) in OUTPUTS.iter().zip(&old) {
