@@ -20,7 +20,8 @@ pub use archive::{Archive, Attr, LoadError, SpanRecord, Trace, count_spans, late
 pub enum TraceCommand {
     /// The span tree: kinds, durations, statuses, vendors, tokens, retries.
     Show {
-        /// The archive (default: the newest in $AGENTO_DATA_DIR with --latest).
+        /// The archive.
+        #[arg(required_unless_present = "latest")]
         file: Option<PathBuf>,
         /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
         #[arg(long, conflicts_with = "file")]
@@ -38,7 +39,11 @@ pub enum TraceCommand {
     /// A self-contained HTML report: waterfall, tokens and latency, the plan before and after.
     Report {
         /// The archive.
-        file: PathBuf,
+        #[arg(required_unless_present = "latest")]
+        file: Option<PathBuf>,
+        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
+        #[arg(long, conflicts_with = "file")]
+        latest: bool,
         /// Where to write the HTML.
         #[arg(short, long, default_value = "run.html")]
         output: PathBuf,
@@ -49,7 +54,11 @@ pub enum TraceCommand {
     /// Checks an archive against the trace contract; exit 1 on any violation.
     Validate {
         /// The archive.
-        file: PathBuf,
+        #[arg(required_unless_present = "latest")]
+        file: Option<PathBuf>,
+        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
+        #[arg(long, conflicts_with = "file")]
+        latest: bool,
         /// The trace to check, when the file holds several.
         #[arg(long)]
         trace: Option<String>,
@@ -61,30 +70,29 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The archive named on the command line, or with `--latest` the newest in
+/// the data directory.
+fn resolve(file: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(path) = file {
+        return Ok(path);
+    }
+    let dir = agento::runtime::config::Config::from_env().data_dir;
+    latest(&dir).ok_or_else(|| format!("no agento_run_*.otlp.json in {}", dir.display()))
+}
+
 /// Runs a `trace` subcommand.
 pub fn run(command: TraceCommand) -> ExitCode {
     match command {
         TraceCommand::Show {
             file,
-            latest: use_latest,
+            latest: _,
             trace,
             attrs,
             json,
         } => {
-            let path = match (file, use_latest) {
-                (Some(path), _) => path,
-                (None, _) => {
-                    let dir = agento::runtime::config::Config::from_env().data_dir;
-                    match latest(&dir) {
-                        Some(path) => path,
-                        None => {
-                            return fail(&format!(
-                                "no agento_run_*.otlp.json in {}",
-                                dir.display()
-                            ));
-                        }
-                    }
-                }
+            let path = match resolve(file) {
+                Ok(path) => path,
+                Err(message) => return fail(&message),
             };
             let archive = match load(&path) {
                 Ok(archive) => archive,
@@ -113,9 +121,14 @@ pub fn run(command: TraceCommand) -> ExitCode {
         }
         TraceCommand::Report {
             file,
+            latest: _,
             output,
             trace,
         } => {
+            let file = match resolve(file) {
+                Ok(path) => path,
+                Err(message) => return fail(&message),
+            };
             let archive = match load(&file) {
                 Ok(archive) => archive,
                 Err(error) => return fail(&error.to_string()),
@@ -132,7 +145,15 @@ pub fn run(command: TraceCommand) -> ExitCode {
                 Err(error) => fail(&format!("cannot write {}: {error}", output.display())),
             }
         }
-        TraceCommand::Validate { file, trace } => {
+        TraceCommand::Validate {
+            file,
+            latest: _,
+            trace,
+        } => {
+            let file = match resolve(file) {
+                Ok(path) => path,
+                Err(message) => return fail(&message),
+            };
             let archive = match load(&file) {
                 Ok(archive) => archive,
                 Err(error) => return fail(&error.to_string()),
