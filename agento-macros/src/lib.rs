@@ -35,6 +35,16 @@ fn parse_args<A: Default>(
     Ok(parsed)
 }
 
+/// The expansion, or with the `disabled` feature the function as written
+/// (its arguments were checked all the same).
+fn enabled_or_bare(function: &syn::ItemFn, expanded: TokenStream2) -> TokenStream2 {
+    if DISABLED {
+        quote::quote!(#function)
+    } else {
+        expanded
+    }
+}
+
 fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
     match result {
         Ok(tokens) => tokens.into(),
@@ -84,11 +94,7 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
         let expanded = expand::module::expand(&args, function.clone())?;
-        Ok(if DISABLED {
-            quote::quote!(#function)
-        } else {
-            expanded
-        })
+        Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)
 }
@@ -133,11 +139,7 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
             Some(retry) => expand::retry::expand(retry, Some(&args), &function)?,
             None => expand::llm::expand(&args, &function)?,
         };
-        Ok(if DISABLED {
-            quote::quote!(#function)
-        } else {
-            expanded
-        })
+        Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)
 }
@@ -184,11 +186,7 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
         let expanded = expand::retry::expand(&args, None, &function)?;
-        Ok(if DISABLED {
-            quote::quote!(#function)
-        } else {
-            expanded
-        })
+        Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)
 }
@@ -243,11 +241,7 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
         let expanded = expand::step::expand(&args, &function)?;
-        Ok(if DISABLED {
-            quote::quote!(#function)
-        } else {
-            expanded
-        })
+        Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)
 }

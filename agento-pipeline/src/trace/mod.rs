@@ -80,6 +80,23 @@ fn resolve(file: Option<PathBuf>) -> Result<PathBuf, String> {
     latest(&dir).ok_or_else(|| format!("no agento_run_*.otlp.json in {}", dir.display()))
 }
 
+/// Loads the archive `file` (or the newest, for `--latest`), picks the trace
+/// `id` in it, and runs `f` on both; errors are reported with exit code 2.
+fn with_trace(
+    file: Option<PathBuf>,
+    id: Option<&str>,
+    f: impl FnOnce(&Archive, &Trace) -> ExitCode,
+) -> ExitCode {
+    let archive = match resolve(file).and_then(|path| load(&path).map_err(|e| e.to_string())) {
+        Ok(archive) => archive,
+        Err(message) => return fail(&message),
+    };
+    match archive.pick(id) {
+        Ok(trace) => f(&archive, trace),
+        Err(message) => fail(&message),
+    }
+}
+
 /// Runs a `trace` subcommand.
 pub fn run(command: TraceCommand) -> ExitCode {
     match command {
@@ -89,25 +106,13 @@ pub fn run(command: TraceCommand) -> ExitCode {
             trace,
             attrs,
             json,
-        } => {
-            let path = match resolve(file) {
-                Ok(path) => path,
-                Err(message) => return fail(&message),
-            };
-            let archive = match load(&path) {
-                Ok(archive) => archive,
-                Err(error) => return fail(&error.to_string()),
-            };
+        } => with_trace(file, trace.as_deref(), |archive, trace| {
             for (line, error) in &archive.bad_lines {
                 eprintln!(
                     "warning: {}: line {line} is not valid: {error}",
-                    path.display()
+                    archive.path.display()
                 );
             }
-            let trace = match archive.pick(trace.as_deref()) {
-                Ok(trace) => trace,
-                Err(message) => return fail(&message),
-            };
             if json {
                 println!("{:#}", show::summary(trace));
             } else {
@@ -118,25 +123,13 @@ pub fn run(command: TraceCommand) -> ExitCode {
                 print!("{}", show::render(trace, style));
             }
             ExitCode::SUCCESS
-        }
+        }),
         TraceCommand::Report {
             file,
             latest: _,
             output,
             trace,
-        } => {
-            let file = match resolve(file) {
-                Ok(path) => path,
-                Err(message) => return fail(&message),
-            };
-            let archive = match load(&file) {
-                Ok(archive) => archive,
-                Err(error) => return fail(&error.to_string()),
-            };
-            let trace = match archive.pick(trace.as_deref()) {
-                Ok(trace) => trace,
-                Err(message) => return fail(&message),
-            };
+        } => with_trace(file, trace.as_deref(), |_, trace| {
             match std::fs::write(&output, report::render(trace)) {
                 Ok(()) => {
                     eprintln!("report of trace {} → {}", trace.id, output.display());
@@ -144,29 +137,17 @@ pub fn run(command: TraceCommand) -> ExitCode {
                 }
                 Err(error) => fail(&format!("cannot write {}: {error}", output.display())),
             }
-        }
+        }),
         TraceCommand::Validate {
             file,
             latest: _,
             trace,
-        } => {
-            let file = match resolve(file) {
-                Ok(path) => path,
-                Err(message) => return fail(&message),
-            };
-            let archive = match load(&file) {
-                Ok(archive) => archive,
-                Err(error) => return fail(&error.to_string()),
-            };
-            let trace = match archive.pick(trace.as_deref()) {
-                Ok(trace) => trace,
-                Err(message) => return fail(&message),
-            };
-            let violations = validate::validate(&archive, trace);
+        } => with_trace(file, trace.as_deref(), |archive, trace| {
+            let violations = validate::validate(archive, trace);
             if violations.is_empty() {
                 println!(
                     "{}: trace {} ({} spans) follows the trace contract",
-                    file.display(),
+                    archive.path.display(),
                     trace.id,
                     trace.spans.len()
                 );
@@ -178,6 +159,6 @@ pub fn run(command: TraceCommand) -> ExitCode {
                 println!("{} violation(s) of the trace contract", violations.len());
                 ExitCode::FAILURE
             }
-        }
+        }),
     }
 }
