@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked "$@"
-# The `disabled` feature compiles telemetry out: its own build of the facade.
-cargo test -p agento --features disabled --locked --test disabled --test ui "$@"
+# Without the default `enabled` feature telemetry is compiled out: its own build.
+cargo test -p agento --no-default-features --locked --test disabled --test ui "$@"

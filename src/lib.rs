@@ -37,8 +37,11 @@
 //! }
 //! ```
 //!
-//! With the `disabled` feature the macros check their arguments and leave the
-//! functions as they are: telemetry is compiled out.
+//! Telemetry code is generated with the `enabled` feature, on by default.
+//! `default-features = false` compiles it out: the macros still check their
+//! arguments and leave the functions as they are. Features are additive, so a
+//! library can depend on `agento` with `default-features = false` and still
+//! record spans in an application that enables it.
 
 pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;

@@ -1,7 +1,8 @@
-//! With the `disabled` feature the macros leave functions as they are: the
-//! functions still work, and no span is recorded.
-//! Run with `cargo test -p agento --features disabled --test disabled`.
-#![cfg(feature = "disabled")]
+//! Without the `enabled` feature the macros leave functions as they are: the
+//! functions still work, and no span is recorded — in this crate and in a
+//! library (`agento-additive-lib`) that depends on `agento` the same way.
+//! Run with `cargo test -p agento --no-default-features --test disabled`.
+#![cfg(not(feature = "enabled"))]
 
 use agento::{LlmResponse, agento_module, llm_span, retry_spans, step};
 use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -41,6 +42,7 @@ fn instrumented_functions_run_and_record_nothing() {
         .with_exporter(exporter.clone())
         .init();
     assert_eq!(stage().as_deref(), Ok("BAKERY"));
+    assert_eq!(agento_additive_lib::library_step("bakery"), "BAKERY");
     telemetry.flush();
     let spans = exporter.get_finished_spans().expect("finished spans");
     telemetry.shutdown();

@@ -1,7 +1,7 @@
 //! Compile-time behaviour of the macros: what they accept (`ui/pass`) and the
 //! errors they give for misuse (`ui/fail`: argument errors, reported with and
-//! without the `disabled` feature; `ui/fail_typed`: type errors in generated
-//! code, which `disabled` compiles out). The expected messages are the
+//! without the `enabled` feature; `ui/fail_typed`: type errors in generated
+//! code, which only `enabled` generates). The expected messages are the
 //! `.stderr` files; regenerate them with `TRYBUILD=overwrite`.
 
 #[test]
@@ -9,7 +9,7 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
     cases.compile_fail("tests/ui/fail/*.rs");
-    if !cfg!(feature = "disabled") {
+    if cfg!(feature = "enabled") {
         cases.compile_fail("tests/ui/fail_typed/*.rs");
     }
 }

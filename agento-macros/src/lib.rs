@@ -8,7 +8,8 @@
 //! runtime only through `::agento::__private` (or `<crate = path>::__private`),
 //! and its identifiers start with `__agento_`.
 //!
-//! With the `disabled` feature every macro still checks its arguments and then
+//! Telemetry code is generated only with the `enabled` feature (on by default
+//! in the facade). Without it every macro still checks its arguments and then
 //! returns the function unchanged.
 //!
 //! The examples below are on the facade, `agento`.
@@ -22,8 +23,8 @@ use proc_macro2::TokenStream as TokenStream2;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 
-/// Whether telemetry is compiled out (the facade's `disabled` feature).
-const DISABLED: bool = cfg!(feature = "disabled");
+/// Whether telemetry code is generated (the facade's `enabled` feature).
+const ENABLED: bool = cfg!(feature = "enabled");
 
 /// Parses the attribute's arguments with `parse_one` per item.
 fn parse_args<A: Default>(
@@ -35,13 +36,13 @@ fn parse_args<A: Default>(
     Ok(parsed)
 }
 
-/// The expansion, or with the `disabled` feature the function as written
+/// The expansion, or without the `enabled` feature the function as written
 /// (its arguments were checked all the same).
 fn enabled_or_bare(function: &syn::ItemFn, expanded: TokenStream2) -> TokenStream2 {
-    if DISABLED {
-        quote::quote!(#function)
-    } else {
+    if ENABLED {
         expanded
+    } else {
+        quote::quote!(#function)
     }
 }
 
@@ -73,7 +74,7 @@ fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
 /// `Result<T, E: Display>`. On `async fn main`, write `#[agento_module]` above
 /// `#[tokio::main]`.
 ///
-/// ```ignore
+/// ```no_run
 /// #[agento::agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first)]
 /// fn main() -> Result<(), std::io::Error> {
 ///     let goal = std::fs::read_to_string("goal.txt")?;
@@ -111,10 +112,18 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `crate = path`. The function returns `Result<R, E>` with
 /// `R: agento::LlmResponse`.
 ///
-/// ```ignore
-/// #[agento::llm_span(system = "gemini", model = self.model.as_str(), temperature = 0.1, prompt = prompt)]
-/// async fn generate_plan_structure(&self, prompt: &str) -> Result<Reply, VendorError> {
-///     self.client.chat(prompt).await
+/// ```no_run
+/// # struct Reply(String);
+/// # impl agento::LlmResponse for Reply {
+/// #     fn text(&self) -> &str { &self.0 }
+/// # }
+/// struct Planner { model: String }
+///
+/// impl Planner {
+///     #[agento::llm_span(system = "gemini", model = self.model.as_str(), temperature = 0.1, prompt = prompt)]
+///     async fn generate_plan_structure(&self, prompt: &str) -> Result<Reply, std::io::Error> {
+///         Ok(Reply(format!("{{\"Title\": \"{prompt}\"}}")))
+///     }
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -160,11 +169,25 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
 /// carries every `gen_ai.*` attribute. The body runs once per attempt, so it
 /// borrows its arguments.
 ///
-/// ```ignore
-/// #[agento::retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-/// #[agento::llm_span(system = "anthropic", model = self.model())]
-/// async fn revision_verdict(&self, prompt: &str) -> Result<Reply, VendorError> {
-///     self.client.chat(prompt).await
+/// ```no_run
+/// # struct Reply(String);
+/// # impl agento::LlmResponse for Reply {
+/// #     fn text(&self) -> &str { &self.0 }
+/// # }
+/// fn is_retryable(error: &std::io::Error) -> bool {
+///     error.kind() == std::io::ErrorKind::TimedOut
+/// }
+///
+/// struct Reviewer { model: String }
+///
+/// impl Reviewer {
+///     fn model(&self) -> &str { &self.model }
+///
+///     #[agento::retry_spans(max = 3, retry_if = is_retryable)]
+///     #[agento::llm_span(system = "anthropic", model = self.model())]
+///     async fn revision_verdict(&self, prompt: &str) -> Result<Reply, std::io::Error> {
+///         Ok(Reply(format!("YES: {prompt}")))
+///     }
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -222,10 +245,14 @@ fn hand_over_to_llm_span(function: &mut syn::ItemFn, retry: &TokenStream2) -> bo
 /// Arguments: `name = "..."`, `kind = CHAIN | TOOL | AGENT | EVALUATOR`,
 /// `fields(arg, ...)`, `step_type = "..."`, `crate = path`.
 ///
-/// ```ignore
-/// #[agento::step(kind = CHAIN, fields(step_name))]
-/// async fn revise_step_with_llms(&self, step_name: &str) -> Result<String, Error> {
-///     Ok(step_name.to_owned())
+/// ```no_run
+/// struct Reviser;
+///
+/// impl Reviser {
+///     #[agento::step(kind = CHAIN, fields(step_name))]
+///     async fn revise_step_with_llms(&self, step_name: &str) -> Result<String, std::io::Error> {
+///         Ok(step_name.to_owned())
+///     }
 /// }
 /// ```
 #[proc_macro_attribute]
