@@ -363,14 +363,42 @@ impl RetryArgs {
     }
 }
 
-/// The OpenInference kinds a `#[step]` may have.
-pub(crate) const STEP_KINDS: [&str; 4] = ["CHAIN", "TOOL", "AGENT", "EVALUATOR"];
+/// The OpenInference kind of a `#[step]` span.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) enum StepKind {
+    #[default]
+    Chain,
+    Tool,
+    Agent,
+    Evaluator,
+}
+
+impl StepKind {
+    /// Every kind with the name written in the attribute.
+    const ALL: [(&'static str, StepKind); 4] = [
+        ("CHAIN", StepKind::Chain),
+        ("TOOL", StepKind::Tool),
+        ("AGENT", StepKind::Agent),
+        ("EVALUATOR", StepKind::Evaluator),
+    ];
+
+    /// The variant of the runtime's `SpanKind` with the same name.
+    pub(crate) fn variant(self) -> Ident {
+        let name = match self {
+            StepKind::Chain => "Chain",
+            StepKind::Tool => "Tool",
+            StepKind::Agent => "Agent",
+            StepKind::Evaluator => "Evaluator",
+        };
+        Ident::new(name, proc_macro2::Span::call_site())
+    }
+}
 
 /// `#[step(name = "...", kind = CHAIN, fields(arg, ...), step_type = "...", crate = path)]`.
 #[derive(Default)]
 pub(crate) struct StepArgs {
     pub(crate) name: Option<LitStr>,
-    pub(crate) kind: Option<Ident>,
+    pub(crate) kind: Option<StepKind>,
     pub(crate) fields: Option<Vec<Ident>>,
     pub(crate) step_type: Option<LitStr>,
     pub(crate) krate: Option<Path>,
@@ -389,15 +417,15 @@ impl StepArgs {
                     "`kind` takes one of CHAIN, TOOL, AGENT, EVALUATOR, e.g. `kind = TOOL`",
                 )
             })?;
-            if !STEP_KINDS.contains(&kind.to_string().as_str()) {
+            let Some(&(_, parsed)) = StepKind::ALL.iter().find(|(name, _)| kind == name) else {
                 return Err(syn::Error::new(
                     kind.span(),
                     format_args!(
                         "unknown kind `{kind}`: expected one of CHAIN, TOOL, AGENT, EVALUATOR"
                     ),
                 ));
-            }
-            set_once(&mut self.kind, kind, meta)
+            };
+            set_once(&mut self.kind, parsed, meta)
         } else if p.is_ident("fields") {
             let mut fields = Vec::new();
             meta.parse_nested_meta(|item| {

@@ -57,12 +57,7 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
         .name
         .as_ref()
         .map_or_else(|| function.sig.ident.to_string(), syn::LitStr::value);
-    let kind = match args.kind.as_ref().map(ToString::to_string).as_deref() {
-        Some("TOOL") => quote!(Tool),
-        Some("AGENT") => quote!(Agent),
-        Some("EVALUATOR") => quote!(Evaluator),
-        _ => quote!(Chain),
-    };
+    let kind = args.kind.unwrap_or_default().variant();
     let records = fields.iter().map(|field| {
         let key = format!("agento.{field}");
         quote_spanned! {field.span()=>
