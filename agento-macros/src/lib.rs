@@ -15,6 +15,7 @@
 //! The examples below are on the facade, `agento`.
 
 mod args;
+mod desugar;
 mod expand;
 mod function;
 
@@ -144,11 +145,12 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
+        let (desugared, resugar) = desugar::desugar(&function, "llm_span")?;
         let expanded = match &args.retry {
-            Some(retry) => expand::retry::expand(retry, Some(&args), &function)?,
-            None => expand::llm::expand(&args, &function)?,
+            Some(retry) => expand::retry::expand(retry, Some(&args), &desugared)?,
+            None => expand::llm::expand(&args, &desugared)?,
         };
-        Ok(enabled_or_bare(&function, expanded))
+        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
     });
     finish(result, item)
 }
@@ -197,7 +199,7 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
         let mut function = function::parse_fn(item.clone().into(), "retry_spans")?;
         if hand_over_to_llm_span(&mut function, &tokens) {
             // `#[llm_span]` below generates both, with these arguments.
-            expand::retry::check(&function)?;
+            expand::retry::check(&desugar::desugar(&function, "retry_spans")?.0)?;
             return Ok(quote::quote!(#function));
         }
         if let Some((attr, name)) = function::any_attribute_below(&function) {
@@ -208,8 +210,9 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        let expanded = expand::retry::expand(&args, None, &function)?;
-        Ok(enabled_or_bare(&function, expanded))
+        let (desugared, resugar) = desugar::desugar(&function, "retry_spans")?;
+        let expanded = expand::retry::expand(&args, None, &desugared)?;
+        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
     });
     finish(result, item)
 }
@@ -267,8 +270,9 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        let expanded = expand::step::expand(&args, &function)?;
-        Ok(enabled_or_bare(&function, expanded))
+        let (desugared, resugar) = desugar::desugar(&function, "step")?;
+        let expanded = expand::step::expand(&args, &desugared)?;
+        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
     });
     finish(result, item)
 }
