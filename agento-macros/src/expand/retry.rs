@@ -8,7 +8,7 @@ use syn::ItemFn;
 
 use crate::args::{BackoffKind, LlmArgs, RetryArgs};
 use crate::expand::{llm, outcome};
-use crate::function::{allow_generated, facade, fake_return_edge, with_body};
+use crate::function::{allow_generated, facade, fake_return_edge, run_body, with_body};
 
 /// Checks that the function can be retried: it returns `Result`.
 pub(crate) fn check(function: &ItemFn) -> syn::Result<()> {
@@ -67,7 +67,6 @@ pub(crate) fn expand(
         .map_or_else(|| quote!(true), |path| quote!(#path(__agento_error)));
     let report = outcome::report(&private);
     let is_async = function.sig.asyncness.is_some();
-    let block = &function.block;
 
     let llm_spec = llm_args.map(|a| llm::spec(a, function, &private));
     let (start_llm, record_llm) = match llm_args {
@@ -95,23 +94,11 @@ pub(crate) fn expand(
             TokenStream::new(),
         ),
     };
-    let (run, sleep) = if is_async {
-        (
-            quote!(#private::FutureExt::with_context(async #block, __agento_cx).await),
-            quote!(#private::sleep(__agento_delay).await),
-        )
+    let run = run_body(function, &private, &quote!(&__agento_cx), false);
+    let sleep = if is_async {
+        quote!(#private::sleep(__agento_delay).await)
     } else {
-        (
-            quote! {
-                {
-                    let __agento_attached = __agento_cx.attach();
-                    let __agento_value = (|| #block)();
-                    ::std::mem::drop(__agento_attached);
-                    __agento_value
-                }
-            },
-            quote!(::std::thread::sleep(__agento_delay)),
-        )
+        quote!(::std::thread::sleep(__agento_delay))
     };
     let fake_return = fake_return_edge(function);
     let allow = allow_generated();
