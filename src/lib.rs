@@ -43,6 +43,8 @@
 //! library can depend on `agento` with `default-features = false` and still
 //! record spans in an application that enables it.
 
+#![warn(missing_docs)]
+
 pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;
 pub use agento_runtime::{

@@ -2,8 +2,8 @@
 //! facade crate: `use agento::{agento_module, llm_span, retry_spans, step};`.
 //!
 //! The crate follows `tracing-attributes`: each entry point here parses its
-//! arguments ([`args`]), checks the function it is on ([`function`]) and
-//! hands both to its expansion ([`expand`]). Errors are spanned at the
+//! arguments (`args`), checks the function it is on (`function`) and
+//! hands both to its expansion (`expand`). Errors are spanned at the
 //! offending token and say what to write instead. Generated code names the
 //! runtime only through `::agento::__private` (or `<crate = path>::__private`),
 //! and its identifiers start with `__agento_`.
@@ -13,6 +13,8 @@
 //! returns the function unchanged.
 //!
 //! The examples below are on the facade, `agento`.
+
+#![warn(missing_docs)]
 
 mod args;
 mod desugar;

@@ -3,10 +3,17 @@
 //! `agento` macros; its vendor clients, its offline vendor simulator and the
 //! `agento` command line.
 //!
-//! ```no_run
-//! // The whole pipeline offline, as `agento run --offline` does it:
-//! // see `agento_pipeline::cli`.
+//! The pieces are usable on their own, e.g. the strict reading of a model's
+//! verdict in the revise loop:
+//!
 //! ```
+//! use agento_pipeline::verdict::Verdict;
+//!
+//! assert!(Verdict::parse("YES - the draft meets every criterion").accepted());
+//! assert!(!Verdict::parse("I would say yes").accepted());
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod console;

@@ -17,6 +17,8 @@
 //! assert_eq!(report.ended, report.archived);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod archive;
 pub mod attributes;
 pub mod backoff;

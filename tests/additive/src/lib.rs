@@ -2,6 +2,8 @@
 //! `default-features = false`. It records spans exactly when some other crate
 //! in the build (the application) turns `agento/enabled` on.
 
+#![warn(missing_docs)]
+
 /// A step of a library: a span named `library_step` when telemetry is enabled
 /// anywhere in the build.
 ///
