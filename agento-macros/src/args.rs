@@ -1,7 +1,6 @@
 //! Argument parsing: one struct per macro, each field set at most once, every
 //! error spanned at the offending token and saying what to write instead.
 
-use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Expr, Ident, LitInt, LitStr, Path, Token};
 
@@ -72,7 +71,7 @@ pub(crate) enum Role {
 #[derive(Default)]
 pub(crate) struct ModuleArgs {
     pub(crate) name: Option<LitStr>,
-    pub(crate) role: Option<(Role, Span)>,
+    pub(crate) role: Option<Role>,
     pub(crate) goal: Option<Expr>,
     pub(crate) krate: Option<Path>,
 }
@@ -89,12 +88,12 @@ impl ModuleArgs {
             None
         };
         if let Some(role) = role {
-            if let Some((_, _)) = self.role {
+            if self.role.is_some() {
                 return Err(meta.error(
                     "a module has one role: write at most one of `root`, `first` or `final`",
                 ));
             }
-            self.role = Some((role, meta.path.segments[0].ident.span()));
+            self.role = Some(role);
             return Ok(());
         }
         if meta.path.is_ident("name") {
@@ -120,7 +119,7 @@ impl ModuleArgs {
     }
 
     pub(crate) fn role(&self) -> Role {
-        self.role.map_or(Role::Middle, |(role, _)| role)
+        self.role.unwrap_or(Role::Middle)
     }
 }
 
