@@ -1,7 +1,10 @@
 //! The spans that are open right now, so that a signal can end them.
 //!
 //! Registration is switched on by the signal handler (see [`crate::signals`]);
-//! without it, starting a span costs no lock here.
+//! without it, starting a span costs no lock here. With it, the open spans are
+//! spread over [`SHARDS`] maps by their (random) span id, so that threads
+//! starting and ending spans at once rarely meet on one lock; only a signal
+//! takes them all.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,7 +16,20 @@ use opentelemetry::trace::TraceContextExt;
 use crate::error::record_error;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static OPEN: Mutex<Option<HashMap<u64, Context>>> = Mutex::new(None);
+/// How many independently locked maps hold the open spans.
+const SHARDS: usize = 64;
+
+type Shard = Mutex<Option<HashMap<u64, Context>>>;
+
+static OPEN: [Shard; SHARDS] = [const { Mutex::new(None) }; SHARDS];
+
+/// The map that holds the span with this key.
+fn shard(key: u64) -> &'static Shard {
+    // Span ids are random: their low bits spread the keys evenly. The modulo
+    // keeps the index below `SHARDS`, so the cast cannot truncate a used bit.
+    #[allow(clippy::cast_possible_truncation)]
+    &OPEN[(key % SHARDS as u64) as usize]
+}
 
 pub(crate) fn enable() {
     ENABLED.store(true, Ordering::Release);
@@ -30,7 +46,8 @@ pub(crate) fn register(cx: &Context) -> Option<u64> {
         return None;
     }
     let key = u64::from_be_bytes(context.span_id().to_bytes());
-    OPEN.lock()
+    shard(key)
+        .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get_or_insert_with(HashMap::new)
         .insert(key, cx.clone());
@@ -38,7 +55,11 @@ pub(crate) fn register(cx: &Context) -> Option<u64> {
 }
 
 pub(crate) fn unregister(key: u64) {
-    if let Some(open) = OPEN.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+    if let Some(open) = shard(key)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()
+    {
         open.remove(&key);
     }
 }
@@ -47,11 +68,16 @@ pub(crate) fn unregister(key: u64) {
 /// `message`; returns how many were ended.
 pub(crate) fn end_all(error_type: &str, message: &str) -> usize {
     let open: Vec<Context> = OPEN
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_mut()
-        .map(|open| open.drain().map(|(_, cx)| cx).collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|shard| {
+            shard
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+                .map(|open| open.drain().map(|(_, cx)| cx).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .collect();
     for cx in &open {
         let span = cx.span();
         record_error(&span, error_type, message);
