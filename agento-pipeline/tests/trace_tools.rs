@@ -230,7 +230,10 @@ fn a_parent_id_cycle_is_named_by_validate_and_show_and_report_return() {
     let output = trace(&work, &["show"], &file);
     assert!(output.status.success(), "{}", console(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("3 span(s) not reachable from a root"), "{stdout}");
+    assert!(
+        stdout.contains("3 span(s) not reachable from a root"),
+        "{stdout}"
+    );
     assert!(stdout.contains(&cycle_text), "{stdout}");
     for name in ["root", "loop_a", "loop_b", "below_loop"] {
         assert_eq!(stdout.matches(&format!("{name} [")).count(), 1, "{stdout}");
@@ -244,7 +247,11 @@ fn a_parent_id_cycle_is_named_by_validate_and_show_and_report_return() {
         .arg(&file));
     assert!(output.status.success(), "{}", console(&output));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("</title></rect>").count(), 4, "one waterfall row per span");
+    assert_eq!(
+        page.matches("</title></rect>").count(),
+        4,
+        "one waterfall row per span"
+    );
 }
 
 /// A chain of `n` spans, each the parent of the next.
@@ -306,7 +313,10 @@ fn one_span_with_100000_children_is_shown_reported_and_validated_in_time() {
         if args[0] == "show" {
             let stdout = String::from_utf8_lossy(&output.stdout);
             assert_eq!(stdout.lines().count(), 100_001 + 2);
-            assert!(stdout.contains("└─ child_100000 ["), "the last child is drawn last");
+            assert!(
+                stdout.contains("└─ child_100000 ["),
+                "the last child is drawn last"
+            );
         }
     }
 }
@@ -315,8 +325,7 @@ fn one_span_with_100000_children_is_shown_reported_and_validated_in_time() {
 /// form a cycle (so no root reaches them).
 fn with_unreachable(archive: &std::path::Path) -> String {
     let text = std::fs::read_to_string(archive).unwrap();
-    let first: serde_json::Value =
-        serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     let trace_id = first["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"]
         .as_str()
         .unwrap()
@@ -347,7 +356,10 @@ fn three_unreachable_spans_fail_validate_and_are_listed_by_show() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     for n in [7001, 7002, 7003] {
         assert!(
-            stdout.contains(&format!("stray_{n} ({}): not reachable from the root", id(n))),
+            stdout.contains(&format!(
+                "stray_{n} ({}): not reachable from the root",
+                id(n)
+            )),
             "{stdout}"
         );
     }
@@ -361,7 +373,10 @@ fn three_unreachable_spans_fail_validate_and_are_listed_by_show() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let drawn = stdout.lines().filter(|l| l.contains(" ms ")).count();
     assert_eq!(drawn, total + 3, "every span drawn once:\n{stdout}");
-    assert!(stdout.contains("3 span(s) not reachable from a root"), "{stdout}");
+    assert!(
+        stdout.contains("3 span(s) not reachable from a root"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -416,7 +431,10 @@ fn a_keyless_attribute_and_a_malformed_line_do_not_hide_the_other_spans() {
     let output = trace(&work, &["validate"], &file);
     assert_eq!(output.status.code(), Some(1), "{}", console(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("line 2: not an OTLP ExportTraceServiceRequest"), "{stdout}");
+    assert!(
+        stdout.contains("line 2: not an OTLP ExportTraceServiceRequest"),
+        "{stdout}"
+    );
 }
 
 /// Runs `agento trace <args> <file>` with stdout in a pipe, reads one line
@@ -475,7 +493,12 @@ fn a_full_disk_is_one_error_and_exit_2() {
             .args(args)
             .arg(&file)
             .stdout(full));
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", console(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            console(&output)
+        );
         assert_no_panic(&output);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(

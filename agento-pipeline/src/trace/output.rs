@@ -19,7 +19,10 @@ pub fn warn(line: &str) {
 /// Writes `text` to stdout and gives `code`, or what a write error calls for.
 pub fn print(text: &str, code: ExitCode) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => code,
         Err(error) => written(&error, code),
     }

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::{SpanRecord, Trace, Tree};
 use super::show::vendor_totals;
+use super::{SpanRecord, Trace, Tree};
 
 /// Escapes text for HTML (every archive string is untrusted input).
 ///
@@ -128,7 +128,12 @@ pub fn render(trace: &Trace) -> String {
     let totals = vendor_totals(trace);
     let tokens: Vec<(String, f64)> = totals
         .iter()
-        .map(|(v, t)| (v.clone(), t.input_tokens.saturating_add(t.output_tokens) as f64))
+        .map(|(v, t)| {
+            (
+                v.clone(),
+                t.input_tokens.saturating_add(t.output_tokens) as f64,
+            )
+        })
         .collect();
     let latency: Vec<(String, f64)> = totals.iter().map(|(v, t)| (v.clone(), t.ms)).collect();
     let modules: Vec<(usize, &SpanRecord)> = trace

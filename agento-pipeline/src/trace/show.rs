@@ -91,16 +91,10 @@ fn line(span: &SpanRecord, style: Style) -> String {
     ) {
         let _ = write!(text, " tokens {i}→{o}");
     }
-    if let Some(attempt) = span
-        .attr("retry.attempt")
-        .and_then(Attr::as_int)
-    {
+    if let Some(attempt) = span.attr("retry.attempt").and_then(Attr::as_int) {
         let _ = write!(text, " attempt {attempt}");
     }
-    if let Some(max) = span
-        .attr("retry.max_attempts")
-        .and_then(Attr::as_int)
-    {
+    if let Some(max) = span.attr("retry.max_attempts").and_then(Attr::as_int) {
         let _ = write!(text, " (max {max} attempts)");
     }
     if let Some(step_type) = span.text("agento.step_type") {
@@ -196,11 +190,7 @@ pub fn render(trace: &Trace, style: Style) -> String {
             )
         );
         for cycle in tree.cycles() {
-            let _ = writeln!(
-                out,
-                "parent ids form a cycle: {}",
-                cycle_text(trace, cycle)
-            );
+            let _ = writeln!(out, "parent ids form a cycle: {}", cycle_text(trace, cycle));
             draw(trace, tree.subtree(cycle[0]), style, &mut out);
         }
     }

@@ -84,8 +84,7 @@ pub fn is_pipeline_run(trace: &Trace) -> bool {
     let stages = [STAGE_1, STAGE_2, STAGE_3];
     trace.spans.iter().any(|s| {
         s.module.as_deref().is_some_and(|m| stages.contains(&m))
-            || s
-                .name
+            || s.name
                 .strip_prefix("agento.module.")
                 .is_some_and(|m| stages.contains(&m))
     })
@@ -166,7 +165,10 @@ fn general(trace: &Trace, tree: &Tree) -> Vec<Violation> {
     if !is_hex(&trace.id, 32) {
         out.push(violation(
             "-",
-            format!("trace id {:?} is not 32 hex digits (not all zero)", trace.id),
+            format!(
+                "trace id {:?} is not 32 hex digits (not all zero)",
+                trace.id
+            ),
         ));
     }
     for cycle in tree.cycles() {
@@ -265,7 +267,8 @@ fn agento(trace: &Trace, tree: &Tree) -> Vec<Violation> {
     }
     let roots = trace.roots();
     if let [root] = roots.as_slice() {
-        let is_first_module = |s: &SpanRecord| s.oi_kind() == "AGENT" && s.text("user_goal").is_some();
+        let is_first_module =
+            |s: &SpanRecord| s.oi_kind() == "AGENT" && s.text("user_goal").is_some();
         let first_child = tree
             .tops()
             .iter()

@@ -120,7 +120,13 @@ mod tests {
         let keys = |list: &[opentelemetry_proto::tonic::common::v1::KeyValue]| {
             list.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>()
         };
-        let resource_keys = keys(&resource_spans.resource.as_ref().expect("resource").attributes);
+        let resource_keys = keys(
+            &resource_spans
+                .resource
+                .as_ref()
+                .expect("resource")
+                .attributes,
+        );
         assert_eq!(resource_keys, ["agento.module"]);
         let span = &resource_spans.scope_spans[0].spans[0];
         assert_eq!(keys(&span.attributes), ["kept"]);
