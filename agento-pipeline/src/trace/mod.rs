@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 pub use agento::runtime::archive::read::{
-    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load,
+    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
 };
 pub use validate::Contract;
 
