@@ -13,10 +13,9 @@
 //!
 //! ```
 //! use agento_runtime::archive::read::parse;
-//! let line = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[
-//!   {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"root"}]}]}]}
-//! not json"#;
-//! let archive = parse(&line[..]);
+//! let span = r#"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"root"}"#;
+//! let text = format!("{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{span}]}}]}}]}}\n\nnot json\n");
+//! let archive = parse(text.as_bytes());
 //! assert_eq!(archive.traces[0].spans[0].name, "root");
 //! assert_eq!(archive.bad_lines[0].0, 3);
 //! ```
