@@ -122,6 +122,24 @@ fn pretty(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
+/// A warning paragraph naming the spans no root reaches and the parent-id
+/// cycles that hold them (at the end of the waterfall); empty when there are none.
+fn unreachable(trace: &Trace, tree: &Tree) -> String {
+    if tree.unreachable().is_empty() {
+        return String::new();
+    }
+    let cycles: Vec<String> = tree
+        .cycles()
+        .iter()
+        .map(|cycle| escape(&super::show::cycle_text(trace, cycle)))
+        .collect();
+    format!(
+        "<p id=\"unreachable\" class=\"meta\">{} span(s) not reachable from a root, drawn at the end of the waterfall; parent ids form a cycle: {}</p>\n",
+        tree.unreachable().len(),
+        cycles.join("; ")
+    )
+}
+
 /// The HTML report of `trace`.
 pub fn render(trace: &Trace) -> String {
     let tree = trace.tree();
@@ -205,7 +223,7 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
 </style></head><body>
 <h1>agento run — trace {id}</h1>
 <p class="meta">{spans} spans · {errors} with errors · {duration:.0} ms · goal: {goal}</p>
-<h2>Waterfall</h2>
+{unreachable}<h2>Waterfall</h2>
 {waterfall}
 <h2>Tokens and latency</h2>
 {stage_time}{stage_tokens}{vendor_tokens}{vendor_latency}
@@ -219,6 +237,7 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
         duration = trace.duration_ms(),
         goal = escape(goal),
         waterfall = waterfall(trace, &tree),
+        unreachable = unreachable(trace, &tree),
         stage_time = bars("stage-latency", "Time per stage", "ms", &stage_time),
         stage_tokens = bars("stage-tokens", "Tokens per stage", "tokens", &stage_tokens),
         vendor_tokens = bars("vendor-tokens", "Tokens per vendor", "tokens", &tokens),
