@@ -12,11 +12,12 @@ if [ "${1:-}" = "check" ]; then
 fi
 SECONDS_PER_TARGET="${1:-60}"
 if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2>&1; then
-    for target in carrier plan truncate_scrub; do
+    for target in carrier plan truncate_scrub archive span_graph; do
         (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET")
     done
 else
     echo "no nightly toolchain or cargo-fuzz: running the proptest properties with 20000 cases each" >&2
     PROPTEST_CASES=20000 cargo test --release -p agento-runtime --test properties
     PROPTEST_CASES=20000 cargo test --release -p agento-pipeline --test reliability_properties
+    PROPTEST_CASES=20000 cargo test --release -p agento-pipeline --test trace_properties
 fi

@@ -1,8 +1,11 @@
 //! Looking at runs: `agento trace show | report | validate`. All three read
 //! archives written by agento or by the contrib collector's `file` exporter
-//! (the same format), including files that hold several traces.
+//! (the same format), including files that hold several traces, with the
+//! runtime's reader ([`agento::runtime::archive::read`]). They are total on
+//! any input: unreadable lines are reported by number and skipped, parent-id
+//! cycles and unreachable spans are named, no walk recurses on depth.
 
-mod archive;
+mod output;
 pub mod report;
 pub mod show;
 pub mod validate;
@@ -13,7 +16,10 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-pub use archive::{Archive, Attr, LoadError, SpanRecord, Trace, count_spans, latest, load};
+pub use agento::runtime::archive::read::{
+    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
+};
+pub use validate::Contract;
 
 /// `agento trace ...`.
 #[derive(Debug, Subcommand)]
@@ -62,12 +68,11 @@ pub enum TraceCommand {
         /// The trace to check, when the file holds several.
         #[arg(long)]
         trace: Option<String>,
+        /// `general` (any application), `agento` (the pipeline's contract on
+        /// top), or `auto`: `agento` when the trace is an Agento pipeline run.
+        #[arg(long, value_enum, default_value_t = Contract::Auto)]
+        contract: Contract,
     },
-}
-
-fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {}", message.trim_end());
-    ExitCode::from(2)
 }
 
 /// The archive named on the command line, or with `--latest` the newest in
@@ -80,8 +85,9 @@ fn resolve(file: Option<PathBuf>) -> Result<PathBuf, String> {
     latest(&dir).ok_or_else(|| format!("no agento_run_*.otlp.json in {}", dir.display()))
 }
 
-/// Loads the archive `file` (or the newest, for `--latest`), picks the trace
-/// `id` in it, and runs `f` on both; errors are reported with exit code 2.
+/// Loads the archive `file` (or the newest, for `--latest`), reports its
+/// unreadable lines on stderr, picks the trace `id` in it, and runs `f` on
+/// both; errors are reported with exit code 2.
 fn with_trace(
     file: Option<PathBuf>,
     id: Option<&str>,
@@ -89,11 +95,64 @@ fn with_trace(
 ) -> ExitCode {
     let archive = match resolve(file).and_then(|path| load(&path).map_err(|e| e.to_string())) {
         Ok(archive) => archive,
-        Err(message) => return fail(&message),
+        Err(message) => return output::fail(&message),
     };
-    match archive.pick(id) {
+    for (line, error) in &archive.bad_lines {
+        output::warn(&format!(
+            "warning: {}: line {line} skipped: {error}",
+            archive.path.display()
+        ));
+    }
+    match pick(&archive, id) {
         Ok(trace) => f(&archive, trace),
-        Err(message) => fail(&message),
+        Err(message) => output::fail(&message),
+    }
+}
+
+/// The trace `id` of `archive` (a prefix is enough), or the only one.
+pub fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, String> {
+    let path = archive.path.display();
+    match id {
+        Some(id) => {
+            let id = id.to_ascii_lowercase();
+            let found: Vec<&Trace> = archive
+                .traces
+                .iter()
+                .filter(|t| t.id.starts_with(&id))
+                .collect();
+            match found.as_slice() {
+                [one] => Ok(one),
+                [] => Err(format!("no trace {id} in {path}")),
+                _ => Err(format!("{id} matches several traces; give more of the id")),
+            }
+        }
+        None => match archive.traces.as_slice() {
+            [one] => Ok(one),
+            [] if archive.bad_lines.is_empty() => Err(format!("{path} holds no spans")),
+            [] => Err(format!(
+                "{path} holds no readable spans ({} line(s) skipped, see above)",
+                archive.bad_lines.len()
+            )),
+            many => {
+                let mut text = format!(
+                    "{path} holds {} traces; choose one with --trace ID:\n",
+                    many.len()
+                );
+                for trace in many {
+                    let root = trace
+                        .roots()
+                        .first()
+                        .map_or("(no root)", |r| r.name.as_str())
+                        .to_owned();
+                    text.push_str(&format!(
+                        "  {}  {} spans  root {root}\n",
+                        trace.id,
+                        trace.spans.len()
+                    ));
+                }
+                Err(text)
+            }
+        },
     }
 }
 
@@ -106,23 +165,17 @@ pub fn run(command: TraceCommand) -> ExitCode {
             trace,
             attrs,
             json,
-        } => with_trace(file, trace.as_deref(), |archive, trace| {
-            for (line, error) in &archive.bad_lines {
-                eprintln!(
-                    "warning: {}: line {line} is not valid: {error}",
-                    archive.path.display()
-                );
-            }
-            if json {
-                println!("{:#}", show::summary(trace));
+        } => with_trace(file, trace.as_deref(), |_, trace| {
+            let text = if json {
+                format!("{:#}\n", show::summary(trace))
             } else {
                 let style = show::Style {
                     colour: std::io::stdout().is_terminal(),
                     attrs,
                 };
-                print!("{}", show::render(trace, style));
-            }
-            ExitCode::SUCCESS
+                show::render(trace, style)
+            };
+            output::print(&text, ExitCode::SUCCESS)
         }),
         TraceCommand::Report {
             file,
@@ -132,32 +185,42 @@ pub fn run(command: TraceCommand) -> ExitCode {
         } => with_trace(file, trace.as_deref(), |_, trace| {
             match std::fs::write(&output, report::render(trace)) {
                 Ok(()) => {
-                    eprintln!("report of trace {} → {}", trace.id, output.display());
+                    output::warn(&format!(
+                        "report of trace {} → {}",
+                        trace.id,
+                        output.display()
+                    ));
                     ExitCode::SUCCESS
                 }
-                Err(error) => fail(&format!("cannot write {}: {error}", output.display())),
+                Err(error) => output::fail(&format!("cannot write {}: {error}", output.display())),
             }
         }),
         TraceCommand::Validate {
             file,
             latest: _,
             trace,
+            contract,
         } => with_trace(file, trace.as_deref(), |archive, trace| {
-            let violations = validate::validate(archive, trace);
+            let contract = contract.resolve(trace);
+            let violations = validate::validate_with(archive, trace, contract);
             if violations.is_empty() {
-                println!(
-                    "{}: trace {} ({} spans) follows the trace contract",
+                let text = format!(
+                    "{}: trace {} ({} spans) follows the {contract} trace contract\n",
                     archive.path.display(),
                     trace.id,
                     trace.spans.len()
                 );
-                ExitCode::SUCCESS
+                output::print(&text, ExitCode::SUCCESS)
             } else {
+                let mut text = String::new();
                 for violation in &violations {
-                    println!("{violation}");
+                    text.push_str(&format!("{violation}\n"));
                 }
-                println!("{} violation(s) of the trace contract", violations.len());
-                ExitCode::FAILURE
+                text.push_str(&format!(
+                    "{} violation(s) of the {contract} trace contract\n",
+                    violations.len()
+                ));
+                output::print(&text, ExitCode::FAILURE)
             }
         }),
     }

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::archive::{SpanRecord, Trace};
 use super::show::vendor_totals;
+use super::{SpanRecord, Trace, Tree};
 
 /// Escapes text for HTML (every archive string is untrusted input).
 ///
@@ -28,17 +28,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn depth_first<'a>(
-    trace: &'a Trace,
-    span: &'a SpanRecord,
-    depth: usize,
-    out: &mut Vec<(usize, &'a SpanRecord)>,
-) {
-    out.push((depth, span));
-    for child in trace.children(&span.span_id) {
-        depth_first(trace, child, depth + 1, out);
-    }
-}
+/// Rows are indented for at most this many levels.
+const MAX_INDENT: usize = 30;
 
 fn colour(span: &SpanRecord) -> &'static str {
     if span.status_code == 2 {
@@ -53,31 +44,31 @@ fn colour(span: &SpanRecord) -> &'static str {
     }
 }
 
-fn waterfall(trace: &Trace) -> String {
-    let mut rows = Vec::new();
-    let mut roots = trace.roots();
-    roots.sort_by_key(|s| s.start_ns);
-    for root in roots {
-        depth_first(trace, root, 0, &mut rows);
-    }
-    let (start, end) = (trace.start_ns(), trace.end_ns().max(trace.start_ns() + 1));
+fn waterfall(trace: &Trace, tree: &Tree) -> String {
+    let rows: Vec<(usize, &SpanRecord)> = tree
+        .order()
+        .iter()
+        .map(|p| (p.depth, &trace.spans[p.index]))
+        .collect();
+    let start = trace.start_ns();
+    let end = trace.end_ns().max(start.saturating_add(1));
     let width = 1000.0;
     let label = 360.0;
     let row = 18.0;
     let height = row * rows.len() as f64 + 24.0;
-    let scale = (width - label - 10.0) / (end - start) as f64;
+    let scale = (width - label - 10.0) / end.saturating_sub(start) as f64;
     let mut svg = format!(
         r#"<svg id="waterfall" role="img" aria-label="waterfall timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#
     );
     for (i, (depth, span)) in rows.iter().enumerate() {
         let y = row * i as f64 + 4.0;
-        let x = label + (span.start_ns - start) as f64 * scale;
+        let x = label + span.start_ns.saturating_sub(start) as f64 * scale;
         let w = ((span.end_ns.saturating_sub(span.start_ns)) as f64 * scale).max(1.5);
         let name: String = span.name.chars().take(48).collect();
         let _ = write!(
             svg,
             r#"<text x="{}" y="{}" font-size="11">{}</text><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{}" fill="{}"><title>{} · {:.1} ms</title></rect>"#,
-            4 + depth * 10,
+            4 + depth.min(&MAX_INDENT) * 10,
             y + 11.0,
             escape(&name),
             row - 4.0,
@@ -92,7 +83,7 @@ fn waterfall(trace: &Trace) -> String {
         height - 4.0,
         width - 10.0,
         height - 4.0,
-        (end - start) as f64 / 1e6
+        end.saturating_sub(start) as f64 / 1e6
     );
     svg
 }
@@ -131,25 +122,50 @@ fn pretty(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
+/// A warning paragraph naming the spans no root reaches and the parent-id
+/// cycles that hold them (at the end of the waterfall); empty when there are none.
+fn unreachable(trace: &Trace, tree: &Tree) -> String {
+    if tree.unreachable().is_empty() {
+        return String::new();
+    }
+    let cycles: Vec<String> = tree
+        .cycles()
+        .iter()
+        .map(|cycle| escape(&super::show::cycle_text(trace, cycle)))
+        .collect();
+    format!(
+        "<p id=\"unreachable\" class=\"meta\">{} span(s) not reachable from a root, drawn at the end of the waterfall; parent ids form a cycle: {}</p>\n",
+        tree.unreachable().len(),
+        cycles.join("; ")
+    )
+}
+
 /// The HTML report of `trace`.
 pub fn render(trace: &Trace) -> String {
+    let tree = trace.tree();
     let totals = vendor_totals(trace);
     let tokens: Vec<(String, f64)> = totals
         .iter()
-        .map(|(v, t)| (v.clone(), (t.input_tokens + t.output_tokens) as f64))
+        .map(|(v, t)| {
+            (
+                v.clone(),
+                t.input_tokens.saturating_add(t.output_tokens) as f64,
+            )
+        })
         .collect();
     let latency: Vec<(String, f64)> = totals.iter().map(|(v, t)| (v.clone(), t.ms)).collect();
-    let modules: Vec<&SpanRecord> = trace
+    let modules: Vec<(usize, &SpanRecord)> = trace
         .spans
         .iter()
-        .filter(|s| {
+        .enumerate()
+        .filter(|(_, s)| {
             s.name.starts_with("agento.module.")
                 || (s.parent_span_id.is_empty() && s.name != "agento.pipeline")
         })
         .collect();
     let stage_time: Vec<(String, f64)> = modules
         .iter()
-        .map(|s| {
+        .map(|(_, s)| {
             (
                 s.name.trim_start_matches("agento.module.").to_owned(),
                 s.duration_ms(),
@@ -158,24 +174,18 @@ pub fn render(trace: &Trace) -> String {
         .collect();
     let stage_tokens: Vec<(String, f64)> = modules
         .iter()
-        .map(|module| {
-            let mut sum = 0_i64;
-            let mut stack = vec![module.span_id.as_str()];
-            while let Some(id) = stack.pop() {
-                for child in trace.children(id) {
-                    if child.is_llm_call() {
-                        sum += child
-                            .attr("gen_ai.usage.input_tokens")
-                            .and_then(super::archive::Attr::as_int)
-                            .unwrap_or(0)
-                            + child
-                                .attr("gen_ai.usage.output_tokens")
-                                .and_then(super::archive::Attr::as_int)
-                                .unwrap_or(0);
-                    }
-                    stack.push(child.span_id.as_str());
-                }
-            }
+        .map(|&(index, module)| {
+            let sum: i64 = tree
+                .subtree(index)
+                .iter()
+                .map(|p| &trace.spans[p.index])
+                .filter(|s| s.is_llm_call())
+                .map(|s| {
+                    s.int("gen_ai.usage.input_tokens")
+                        .unwrap_or(0)
+                        .saturating_add(s.int("gen_ai.usage.output_tokens").unwrap_or(0))
+                })
+                .fold(0, i64::saturating_add);
             (
                 module.name.trim_start_matches("agento.module.").to_owned(),
                 sum as f64,
@@ -213,7 +223,7 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
 </style></head><body>
 <h1>agento run — trace {id}</h1>
 <p class="meta">{spans} spans · {errors} with errors · {duration:.0} ms · goal: {goal}</p>
-<h2>Waterfall</h2>
+{unreachable}<h2>Waterfall</h2>
 {waterfall}
 <h2>Tokens and latency</h2>
 {stage_time}{stage_tokens}{vendor_tokens}{vendor_latency}
@@ -224,9 +234,10 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
 "#,
         id = escape(&trace.id),
         spans = trace.spans.len(),
-        duration = (trace.end_ns() - trace.start_ns()) as f64 / 1e6,
+        duration = trace.duration_ms(),
         goal = escape(goal),
-        waterfall = waterfall(trace),
+        waterfall = waterfall(trace, &tree),
+        unreachable = unreachable(trace, &tree),
         stage_time = bars("stage-latency", "Time per stage", "ms", &stage_time),
         stage_tokens = bars("stage-tokens", "Tokens per stage", "tokens", &stage_tokens),
         vendor_tokens = bars("vendor-tokens", "Tokens per vendor", "tokens", &tokens),
@@ -239,7 +250,7 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::archive::{Attr, SpanRecord, Trace};
+    use crate::trace::{Attr, SpanRecord, Trace};
 
     #[test]
     fn hostile_text_from_the_archive_is_rendered_inert() {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use super::archive::{SpanRecord, Trace};
+use super::{Attr, Placed, SpanRecord, Trace, Tree};
 
 /// Totals of one vendor.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,14 +27,12 @@ pub fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
         let vendor = span.text("gen_ai.system").unwrap_or("unknown").to_owned();
         let entry = totals.entry(vendor).or_default();
         entry.calls += 1;
-        entry.input_tokens += span
-            .attr("gen_ai.usage.input_tokens")
-            .and_then(super::archive::Attr::as_int)
-            .unwrap_or(0);
-        entry.output_tokens += span
-            .attr("gen_ai.usage.output_tokens")
-            .and_then(super::archive::Attr::as_int)
-            .unwrap_or(0);
+        entry.input_tokens = entry
+            .input_tokens
+            .saturating_add(span.int("gen_ai.usage.input_tokens").unwrap_or(0));
+        entry.output_tokens = entry
+            .output_tokens
+            .saturating_add(span.int("gen_ai.usage.output_tokens").unwrap_or(0));
         entry.ms += span.duration_ms();
     }
     totals
@@ -87,22 +85,16 @@ fn line(span: &SpanRecord, style: Style) -> String {
     }
     if let (Some(i), Some(o)) = (
         span.attr("gen_ai.usage.input_tokens")
-            .and_then(super::archive::Attr::as_int),
+            .and_then(Attr::as_int),
         span.attr("gen_ai.usage.output_tokens")
-            .and_then(super::archive::Attr::as_int),
+            .and_then(Attr::as_int),
     ) {
         let _ = write!(text, " tokens {i}→{o}");
     }
-    if let Some(attempt) = span
-        .attr("retry.attempt")
-        .and_then(super::archive::Attr::as_int)
-    {
+    if let Some(attempt) = span.attr("retry.attempt").and_then(Attr::as_int) {
         let _ = write!(text, " attempt {attempt}");
     }
-    if let Some(max) = span
-        .attr("retry.max_attempts")
-        .and_then(super::archive::Attr::as_int)
-    {
+    if let Some(max) = span.attr("retry.max_attempts").and_then(Attr::as_int) {
         let _ = write!(text, " (max {max} attempts)");
     }
     if let Some(step_type) = span.text("agento.step_type") {
@@ -111,7 +103,7 @@ fn line(span: &SpanRecord, style: Style) -> String {
     if span
         .attributes
         .iter()
-        .any(|(k, v)| k.ends_with("truncated") && *v == super::archive::Attr::Bool(true))
+        .any(|(k, v)| k.ends_with("truncated") && *v == Attr::Bool(true))
     {
         text.push_str(&paint(style, "33", " [truncated]"));
     }
@@ -122,72 +114,92 @@ fn line(span: &SpanRecord, style: Style) -> String {
     text
 }
 
-fn walk(
-    trace: &Trace,
-    span: &SpanRecord,
-    prefix: &str,
-    last: bool,
-    top: bool,
-    style: Style,
-    out: &mut String,
-) {
-    let branch = if top {
-        ""
-    } else if last {
-        "└─ "
-    } else {
-        "├─ "
-    };
-    let _ = writeln!(out, "{prefix}{branch}{}", line(span, style));
-    let child_prefix = if top {
-        String::new()
-    } else {
-        format!("{prefix}{}", if last { "   " } else { "│  " })
-    };
-    if style.attrs {
-        for (key, value) in &span.attributes {
-            let value: String = value.to_string().chars().take(200).collect();
-            let _ = writeln!(
+/// Tree lines are indented for at most this many levels; deeper spans are
+/// drawn at this indentation with a `⋯ depth N ⋯` marker.
+pub const MAX_DRAWN_DEPTH: usize = 32;
+
+/// The tree-drawing prefixes of a span at `depth` whose ancestors' "last
+/// child" flags are `lasts[1..depth]` and its own `lasts[depth]`: one for its
+/// line, one for the lines under it (attributes).
+fn prefixes(lasts: &[bool], depth: usize) -> (String, String) {
+    if depth == 0 {
+        return (String::new(), String::new());
+    }
+    let mut prefix = String::new();
+    for &last in lasts.iter().take(depth.min(MAX_DRAWN_DEPTH)).skip(1) {
+        prefix.push_str(if last { "   " } else { "│  " });
+    }
+    if depth > MAX_DRAWN_DEPTH {
+        let _ = write!(prefix, "⋯ depth {depth} ⋯ ");
+    }
+    let own = lasts.get(depth).copied().unwrap_or(true);
+    let line = format!("{prefix}{}", if own { "└─ " } else { "├─ " });
+    let under = format!("{prefix}{}", if own { "   " } else { "│  " });
+    (line, under)
+}
+
+/// Draws the walk `placed` (one [`Tree`] walk or several, in order).
+fn draw(trace: &Trace, placed: &[Placed], style: Style, out: &mut String) {
+    let mut lasts: Vec<bool> = Vec::new();
+    for p in placed {
+        lasts.truncate(p.depth);
+        lasts.resize(p.depth, true);
+        lasts.push(p.last);
+        let span = &trace.spans[p.index];
+        let (prefix, under) = prefixes(&lasts, p.depth);
+        let _ = write!(out, "{prefix}{}", line(span, style));
+        if p.depth == 0 && !span.parent_span_id.is_empty() {
+            let _ = write!(
                 out,
-                "{child_prefix}   · {key} = {}",
-                value.replace('\n', "⏎")
+                " {}",
+                paint(
+                    style,
+                    "33",
+                    &format!("(its parent {} is not in the file)", span.parent_span_id)
+                )
             );
         }
-    }
-    let children = trace.children(&span.span_id);
-    for (i, child) in children.iter().enumerate() {
-        walk(
-            trace,
-            child,
-            &child_prefix,
-            i + 1 == children.len(),
-            false,
-            style,
-            out,
-        );
+        out.push('\n');
+        if style.attrs {
+            for (key, value) in &span.attributes {
+                let value: String = value.to_string().chars().take(200).collect();
+                let _ = writeln!(out, "{under}   · {key} = {}", value.replace('\n', "⏎"));
+            }
+        }
     }
 }
 
-/// The tree of `trace` and the totals, as text.
+/// The tree of `trace` and the totals, as text: the spans the roots (and
+/// spans whose parent is missing) reach, then each part that only a cycle of
+/// parent ids holds, under a line naming the cycle. Every span appears once.
 pub fn render(trace: &Trace, style: Style) -> String {
     let mut out = String::new();
-    let ids: std::collections::HashSet<&str> =
-        trace.spans.iter().map(|s| s.span_id.as_str()).collect();
-    let mut tops: Vec<&SpanRecord> = trace
-        .spans
-        .iter()
-        .filter(|s| s.parent_span_id.is_empty() || !ids.contains(s.parent_span_id.as_str()))
-        .collect();
-    tops.sort_by_key(|s| s.start_ns);
-    for top in tops {
-        walk(trace, top, "", true, true, style, &mut out);
+    let tree = Tree::build(&trace.spans);
+    draw(trace, tree.reachable(), style, &mut out);
+    if !tree.unreachable().is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(
+                style,
+                "31",
+                &format!(
+                    "{} span(s) not reachable from a root:",
+                    tree.unreachable().len()
+                )
+            )
+        );
+        for cycle in tree.cycles() {
+            let _ = writeln!(out, "parent ids form a cycle: {}", cycle_text(trace, cycle));
+            draw(trace, tree.subtree(cycle[0]), style, &mut out);
+        }
     }
     let _ = writeln!(
         out,
         "\ntrace {} · {} spans · {:.1} ms",
         trace.id,
         trace.spans.len(),
-        (trace.end_ns() - trace.start_ns()) as f64 / 1e6
+        trace.duration_ms()
     );
     for (vendor, t) in vendor_totals(trace) {
         let _ = writeln!(
@@ -197,6 +209,18 @@ pub fn render(trace: &Trace, style: Style) -> String {
         );
     }
     out
+}
+
+/// A cycle of span indexes as `a → b → a` (span ids, each span's parent next).
+pub fn cycle_text(trace: &Trace, cycle: &[usize]) -> String {
+    let mut ids: Vec<&str> = cycle
+        .iter()
+        .map(|&i| trace.spans[i].span_id.as_str())
+        .collect();
+    if let Some(&first) = ids.first() {
+        ids.push(first);
+    }
+    ids.join(" → ")
 }
 
 /// The machine-readable summary of `trace`.
@@ -217,6 +241,6 @@ pub fn summary(trace: &Trace) -> serde_json::Value {
         })
         .collect();
     json!({"trace_id": trace.id, "span_count": trace.spans.len(),
-           "duration_ms": (trace.end_ns() - trace.start_ns()) as f64 / 1e6,
+           "duration_ms": trace.duration_ms(),
            "vendors": totals, "spans": spans})
 }

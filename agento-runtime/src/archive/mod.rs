@@ -7,6 +7,7 @@
 //! an advisory file lock, so processes sharing one archive never interleave.
 
 pub mod encode;
+pub mod read;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

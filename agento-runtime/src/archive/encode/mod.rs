@@ -14,6 +14,7 @@ use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_sc
 use opentelemetry_sdk::trace::SpanData;
 use serde::Serialize;
 
+pub mod keyless;
 mod omit_defaults;
 
 pub use omit_defaults::OmitDefaults;
@@ -22,11 +23,23 @@ pub use omit_defaults::OmitDefaults;
 pub const SPANS_PER_LINE: usize = 512;
 
 /// Appends one line per [`SPANS_PER_LINE`] spans of `spans` to `out`.
+/// Attributes without a key are left out, with one warning per process
+/// (see [`keyless`]).
 pub fn encode_lines(
-    spans: Vec<SpanData>,
+    mut spans: Vec<SpanData>,
     resource: &ResourceAttributesWithSchema,
     out: &mut Vec<u8>,
 ) -> serde_json::Result<()> {
+    let mut dropped = keyless::drop_from_spans(&mut spans);
+    let cleaned = keyless::drop_from_resource(resource);
+    let resource = match &cleaned {
+        Some((cleaned, count)) => {
+            dropped += count;
+            cleaned
+        }
+        None => resource,
+    };
+    keyless::warn_once(dropped);
     let mut spans = spans.into_iter().peekable();
     while spans.peek().is_some() {
         let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
@@ -46,4 +59,78 @@ pub fn write_line(
     let mut serializer = serde_json::Serializer::new(&mut *out);
     request.serialize(OmitDefaults::new(&mut serializer))?;
     out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use opentelemetry::trace::{
+        Event, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry::{InstrumentationScope, KeyValue};
+    use opentelemetry_sdk::Resource;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+
+    fn span() -> SpanData {
+        let mut events = SpanEvents::default();
+        events.events.push(Event::new(
+            "e",
+            SystemTime::now(),
+            vec![KeyValue::new("", "event"), KeyValue::new("k", "v")],
+            0,
+        ));
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from_bytes([7; 16]),
+                SpanId::from_bytes([2; 8]),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: "s".into(),
+            start_time: SystemTime::now(),
+            end_time: SystemTime::now(),
+            attributes: vec![KeyValue::new("", "span"), KeyValue::new("kept", 1_i64)],
+            dropped_attributes_count: 0,
+            events,
+            links: SpanLinks::default(),
+            status: Status::Ok,
+            instrumentation_scope: InstrumentationScope::builder("agento").build(),
+        }
+    }
+
+    #[test]
+    fn attributes_without_a_key_are_left_out_and_the_line_reads_strictly() {
+        let resource = Resource::builder_empty()
+            .with_attributes([KeyValue::new("", "x"), KeyValue::new("agento.module", "m")])
+            .build();
+        let resource = ResourceAttributesWithSchema::from(&resource);
+        let mut out = Vec::new();
+        encode_lines(vec![span()], &resource, &mut out).expect("encodes");
+        // `opentelemetry-proto`'s own types need every attribute's key.
+        let request: ExportTraceServiceRequest =
+            serde_json::from_slice(&out).expect("a strictly valid request");
+        let resource_spans = &request.resource_spans[0];
+        let keys = |list: &[opentelemetry_proto::tonic::common::v1::KeyValue]| {
+            list.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>()
+        };
+        let resource_keys = keys(
+            &resource_spans
+                .resource
+                .as_ref()
+                .expect("resource")
+                .attributes,
+        );
+        assert_eq!(resource_keys, ["agento.module"]);
+        let span = &resource_spans.scope_spans[0].spans[0];
+        assert_eq!(keys(&span.attributes), ["kept"]);
+        assert_eq!(keys(&span.events[0].attributes), ["k"]);
+        assert!(!String::from_utf8_lossy(&out).contains("\"x\""));
+    }
 }
