@@ -22,8 +22,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::health::Health;
-use crate::redact::scrub_span;
-use crate::scrub::global_scrubber;
+use crate::secrets::{global_scrubber, scrub_span};
 
 /// The writer wakes at least this often, so ended spans reach the file soon.
 const WRITE_INTERVAL: Duration = Duration::from_millis(200);
@@ -218,10 +217,46 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
     }
 }
 
-/// Appends `bytes` (whole lines) under an exclusive advisory lock.
+/// Appends `bytes` (whole lines) under an exclusive advisory lock. A write
+/// that fails part-way (a full disk, a file-size limit) is cut back to where
+/// the file ended before it, so the file always ends with a complete line and
+/// the next append starts a line of its own.
 fn append_locked(mut file: &File, bytes: &[u8]) -> std::io::Result<()> {
     file.lock()?;
-    let written = file.write_all(bytes);
+    let written = file.metadata().and_then(|before| {
+        file.write_all(bytes).inspect_err(|_| {
+            // Best effort: shrinking needs no space; if even this fails, the
+            // error reported is still the write's.
+            let _ = file.set_len(before.len());
+        })
+    });
     let unlocked = file.unlock();
     written.and(unlocked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_append_leaves_no_partial_line() {
+        let dir = std::env::temp_dir().join(format!("agento-append-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("archive.otlp.json");
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        append_locked(&file, b"{\"line\":1}\n").unwrap();
+        // /dev/full-like failure: a read-only handle cannot be written.
+        let read_only = File::open(&path).unwrap();
+        assert!(append_locked(&read_only, b"{\"line\":2}\n").is_err());
+        append_locked(&file, b"{\"line\":3}\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"line\":1}\n{\"line\":3}\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
