@@ -80,8 +80,13 @@ pub fn last_report() -> Option<HealthReport> {
         .clone()
 }
 
+/// Set once a signal ends the process: telemetry started from then on (a
+/// module that begins while the exit flush runs) records nothing.
+static TERMINATING: AtomicBool = AtomicBool::new(false);
+
 /// Shuts the active telemetry down (the signal path).
 pub(crate) fn shutdown_active() {
+    TERMINATING.store(true, Ordering::Release);
     let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(inner) = active {
         inner.shutdown();
@@ -200,6 +205,9 @@ impl TelemetryBuilder {
         }
         if let Some(otlp) = self.otlp {
             config.otlp_enabled = otlp;
+        }
+        if TERMINATING.load(Ordering::Acquire) {
+            config.sdk_disabled = true;
         }
         let mut start = RunStart::resolve(&config, self.new_run);
         for note in &start.notes {
