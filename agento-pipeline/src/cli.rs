@@ -252,6 +252,8 @@ fn finish(
     let run = pipeline.run();
     let archive = run.and_then(|run| run.archive.clone());
     let spans = archive.as_deref().map(crate::trace::count_spans);
+    let telemetry = agento::runtime::telemetry::last_report();
+    let archive_incomplete = telemetry.as_ref().filter(|t| t.archive_failed > 0);
     if args.json {
         let summary = json!({
             "outcome": if outcome.is_ok() { "ok" } else { "failed" },
@@ -265,6 +267,19 @@ fn finish(
             "steps": report.steps,
         });
         println!("{summary:#}");
+    }
+    if let (Some(lost), Some(archive)) = (archive_incomplete, &archive) {
+        eprintln!(
+            "error: the trace archive {} is incomplete: {} of {} spans were archived, {} could not \
+             be written ({})",
+            Pipeline::show(archive),
+            lost.archived,
+            lost.ended,
+            lost.archive_failed,
+            lost.first_archive_error
+                .as_deref()
+                .unwrap_or("unknown error")
+        );
     }
     match outcome {
         Ok(()) => {
@@ -291,7 +306,11 @@ fn finish(
                     Pipeline::show(archive)
                 ));
             }
-            ExitCode::SUCCESS
+            if archive_incomplete.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(error) => {
             eprintln!(

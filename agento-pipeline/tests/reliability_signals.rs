@@ -10,6 +10,7 @@
 mod support;
 mod support_reliability;
 
+use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
@@ -216,4 +217,69 @@ fn a_stage_binary_interrupted_mid_call_keeps_the_earlier_stages_spans() {
         .count();
     assert!(open_calls >= 1, "the call in flight ends with ERROR");
     sweep(&work, &output);
+}
+
+#[test]
+fn sighup_and_sigquit_end_the_run_like_sigterm() {
+    // Closing the terminal, and Ctrl-\.
+    interrupt(1, 400, "HUP", 129);
+    interrupt(2, 40, "QUIT", 131);
+}
+
+#[test]
+fn a_second_signal_cuts_the_exit_flush_short() {
+    // A collector that accepts connections and never answers: the exit flush
+    // of the first signal waits on it (up to the 60 s shutdown bound).
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let endpoint = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let work = Workdir::bakery();
+    let mut child = spawn(
+        offline(&work)
+            .env("OTEL_TRACES_EXPORTER", "otlp")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+            .env("OTEL_EXPORTER_OTLP_TIMEOUT", "60000")
+            .env("AGENTO_SHUTDOWN_TIMEOUT_MS", "60000")
+            .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
+            .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while work.archives().is_empty() {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    kill(child.id(), "TERM");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("the child can be polled").is_none(),
+        "the exit flush should still be waiting on the silent collector"
+    );
+    let second = Instant::now();
+    kill(child.id(), "INT");
+    let output = child.wait_with_output().expect("agento exits");
+    let waited = second.elapsed();
+    let text = console(&output);
+    assert_eq!(output.status.code(), Some(143), "{text}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "exited {waited:?} after the second signal"
+    );
+    assert!(
+        text.contains("agento: SIGINT during the exit flush: exiting without waiting for it"),
+        "{text}"
+    );
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    assert_parents_present(trace);
+    let root = trace
+        .spans
+        .iter()
+        .find(|s| s.parent_span_id.is_empty())
+        .expect("the root was archived before the export flush");
+    assert_eq!(root.status_message, "interrupted by SIGTERM");
+    println!("exited {waited:?} after the second signal");
 }

@@ -1,9 +1,11 @@
 //! Configuration from the environment.
 //!
-//! The OTLP endpoint, headers and timeout variables
-//! (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, `_HEADERS`, `_TIMEOUT`) are read by
-//! `opentelemetry-otlp` itself; this module reads the rest. Invalid values are
-//! reported as warnings and replaced by the default, never a panic.
+//! Every variable is read through [`EnvReader`]: numbers are range-checked,
+//! booleans and choices compared against their accepted values, and anything
+//! else is one warning naming the variable and what it accepts, then the
+//! default — never a panic. The OTLP endpoint and headers are checked here and
+//! then read by `opentelemetry-otlp` itself; an endpoint that is not an
+//! `http(s)://host` URL turns live export off (the archive is still written).
 //!
 //! ```
 //! use agento_runtime::config::{Config, Protocol};
@@ -19,6 +21,8 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::envvar::EnvReader;
 
 /// The OTLP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +44,6 @@ impl Protocol {
             Self::HttpJson => "http/json",
         }
     }
-
-    fn parse(value: &str) -> Option<Self> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "grpc" => Some(Self::Grpc),
-            "http/protobuf" => Some(Self::HttpProtobuf),
-            "http/json" => Some(Self::HttpJson),
-            _ => None,
-        }
-    }
 }
 
 /// Everything the runtime reads from the environment.
@@ -62,6 +57,9 @@ pub struct Config {
     pub protocol: Protocol,
     /// The endpoint the exporter will use (for messages; the exporter reads it itself).
     pub endpoint: String,
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`: the
+    /// per-request export timeout (default 10 s).
+    pub export_timeout: Duration,
     /// `ENVIRONMENT`, for `deployment.environment` (default `development`).
     pub environment: String,
     /// `AGENTO_DATA_DIR` (default `./data`).
@@ -85,10 +83,18 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The default bound on flushing at exit, in milliseconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_MS: u64 = 2000;
 /// The default bound on flushing at exit.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(DEFAULT_SHUTDOWN_TIMEOUT_MS);
 /// The default archive buffer, in spans.
 pub const DEFAULT_ARCHIVE_BUFFER_SPANS: usize = 16_384;
+/// The largest archive buffer accepted, in spans.
+pub const MAX_ARCHIVE_BUFFER_SPANS: usize = 1 << 20;
+/// The default per-request export timeout (the OpenTelemetry default), in milliseconds.
+pub const DEFAULT_EXPORT_TIMEOUT_MS: u64 = 10_000;
+/// The longest timeout accepted (10 minutes), in milliseconds.
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
 
 impl Config {
     /// Reads the process environment.
@@ -96,92 +102,184 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads variables through `lookup` (for tests and embedding).
+    /// Reads variables through `lookup` (for tests and embedding). Never
+    /// fails: a malformed value is replaced by its default and reported once in
+    /// [`warnings`](Self::warnings), naming the variable and what it accepts.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let mut warnings = Vec::new();
-        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-
-        let sdk_disabled =
-            var("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let otlp_enabled = match var("OTEL_TRACES_EXPORTER").map(|v| v.trim().to_ascii_lowercase())
-        {
-            None => true,
-            Some(v) if v == "otlp" => true,
-            Some(v) if v == "none" => false,
-            Some(other) => {
-                warnings.push(format!(
-                    "OTEL_TRACES_EXPORTER={other} is not supported (otlp or none); using otlp"
-                ));
-                true
-            }
-        };
+        let mut env = EnvReader::new(lookup);
+        let sdk_disabled = env.flag("OTEL_SDK_DISABLED", false);
+        let mut otlp_enabled = env.choice(
+            "OTEL_TRACES_EXPORTER",
+            &[("otlp", true), ("none", false)],
+            true,
+        );
         let protocol_var = [
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
             "OTEL_EXPORTER_OTLP_PROTOCOL",
         ]
         .into_iter()
-        .find_map(|name| var(name).map(|value| (name, value)));
-        let protocol = match protocol_var {
-            None => Protocol::Grpc,
-            Some((name, value)) => Protocol::parse(&value).unwrap_or_else(|| {
-                warnings.push(format!(
-                    "{name}={value} is not grpc, http/protobuf or http/json; using grpc"
-                ));
-                Protocol::Grpc
-            }),
-        };
-        let endpoint = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-            .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))
-            .unwrap_or_else(|| match protocol {
+        .find(|name| env.text(name).is_some())
+        .unwrap_or("OTEL_EXPORTER_OTLP_PROTOCOL");
+        let protocol = env.choice(
+            protocol_var,
+            &[
+                ("grpc", Protocol::Grpc),
+                ("http/protobuf", Protocol::HttpProtobuf),
+                ("http/json", Protocol::HttpJson),
+            ],
+            Protocol::Grpc,
+        );
+        let endpoint_var = [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .into_iter()
+        .find_map(|name| env.text(name).map(|value| (name, value)));
+        let endpoint = match &endpoint_var {
+            Some((_, value)) => value.clone(),
+            None => match protocol {
                 Protocol::Grpc => "http://localhost:4317".to_owned(),
                 Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318".to_owned(),
-            });
-        let data_dir = var("AGENTO_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from);
-        let carrier_path = var("AGENTO_TRACE_CONTEXT")
+            },
+        };
+        if otlp_enabled
+            && !sdk_disabled
+            && let Some((name, value)) = &endpoint_var
+            && let Err(problem) = check_endpoint(value)
+        {
+            env.warn(format!(
+                "{name}={value:?} is not a collector URL ({problem}; expected http://host:port \
+                 or https://host:port); live export is off, the archive is still written"
+            ));
+            otlp_enabled = false;
+        }
+        let timeout_var = [
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ]
+        .into_iter()
+        .find(|name| env.text(name).is_some())
+        .unwrap_or("OTEL_EXPORTER_OTLP_TIMEOUT");
+        let export_timeout = Duration::from_millis(env.number(
+            timeout_var,
+            1..=MAX_TIMEOUT_MS,
+            DEFAULT_EXPORT_TIMEOUT_MS,
+        ));
+        for name in [
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ] {
+            if let Some(value) = env.text(name) {
+                check_pairs(&mut env, name, &value, "headers", PairRule::Header);
+            }
+        }
+        if let Some(value) = env.text("OTEL_RESOURCE_ATTRIBUTES") {
+            check_pairs(
+                &mut env,
+                "OTEL_RESOURCE_ATTRIBUTES",
+                &value,
+                "attributes",
+                PairRule::Attribute,
+            );
+        }
+        let data_dir = env
+            .text("AGENTO_DATA_DIR")
+            .map_or_else(|| PathBuf::from("data"), PathBuf::from);
+        let carrier_path = env
+            .text("AGENTO_TRACE_CONTEXT")
             .map_or_else(|| data_dir.join("trace.context"), PathBuf::from);
-        let archive_enabled =
-            !var("AGENTO_ARCHIVE").is_some_and(|v| v.trim().eq_ignore_ascii_case("off"));
-        let shutdown_timeout = parse_number(&var, "AGENTO_SHUTDOWN_TIMEOUT_MS", &mut warnings)
-            .map_or(DEFAULT_SHUTDOWN_TIMEOUT, Duration::from_millis);
-        let archive_buffer_spans = parse_number(&var, "AGENTO_ARCHIVE_BUFFER_SPANS", &mut warnings)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(DEFAULT_ARCHIVE_BUFFER_SPANS);
+        let archive_enabled = env.choice("AGENTO_ARCHIVE", &[("on", true), ("off", false)], true);
+        let shutdown_timeout = Duration::from_millis(env.number(
+            "AGENTO_SHUTDOWN_TIMEOUT_MS",
+            0..=MAX_TIMEOUT_MS,
+            DEFAULT_SHUTDOWN_TIMEOUT_MS,
+        ));
+        let archive_buffer_spans = env.number(
+            "AGENTO_ARCHIVE_BUFFER_SPANS",
+            1..=MAX_ARCHIVE_BUFFER_SPANS,
+            DEFAULT_ARCHIVE_BUFFER_SPANS,
+        );
+        let report_always = env.choice(
+            "AGENTO_TELEMETRY_REPORT",
+            &[("always", true), ("losses", false)],
+            false,
+        );
         Self {
             sdk_disabled,
             otlp_enabled,
             protocol,
             endpoint,
-            environment: var("ENVIRONMENT").unwrap_or_else(|| "development".to_owned()),
+            export_timeout,
+            environment: env
+                .text("ENVIRONMENT")
+                .unwrap_or_else(|| "development".to_owned()),
             data_dir,
             archive_enabled,
             carrier_path,
-            traceparent: var("TRACEPARENT"),
-            tracestate: var("TRACESTATE"),
+            traceparent: env.text("TRACEPARENT"),
+            tracestate: env.text("TRACESTATE"),
             shutdown_timeout,
-            report_always: var("AGENTO_TELEMETRY_REPORT")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("always")),
+            report_always,
             archive_buffer_spans,
-            warnings,
+            warnings: env.into_warnings(),
         }
     }
 }
 
-fn parse_number(
-    var: &impl Fn(&str) -> Option<String>,
+/// Why `value` is not an endpoint the exporter can use.
+fn check_endpoint(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|error| error.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the scheme is {:?}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it names no host".to_owned());
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PairRule {
+    /// An HTTP header: the key is a header name.
+    Header,
+    /// A resource attribute: the key is not empty.
+    Attribute,
+}
+
+/// Warns once per malformed entry of a `k=v,k2=v2` variable. Values are never
+/// shown (headers carry keys).
+fn check_pairs<F: Fn(&str) -> Option<String>>(
+    env: &mut EnvReader<F>,
     name: &str,
-    warnings: &mut Vec<String>,
-) -> Option<u64> {
-    let value = var(name)?;
-    match value.trim().parse() {
-        Ok(number) => Some(number),
-        Err(_) => {
-            warnings.push(format!(
-                "{name}={value} is not a whole number; using the default"
+    value: &str,
+    what: &str,
+    rule: PairRule,
+) {
+    for (index, entry) in value.split_terminator(',').map(str::trim).enumerate() {
+        let problem = match entry.split_once('=') {
+            None => Some("is not key=value".to_owned()),
+            Some((key, _)) if key.trim().is_empty() => Some("has no key".to_owned()),
+            Some((key, _))
+                if rule == PairRule::Header && !key.trim().bytes().all(is_header_name_byte) =>
+            {
+                Some(format!("has {:?}, which is not a header name", key.trim()))
+            }
+            Some((_, v)) if v.trim().is_empty() => Some("has no value".to_owned()),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            env.warn(format!(
+                "{name}: entry {} {problem}; it is dropped (expected key=value,key2=value2 {what} \
+                 with URL-encoded values)",
+                index + 1
             ));
-            None
         }
     }
+}
+
+/// RFC 9110 `tchar`.
+fn is_header_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 #[cfg(test)]
@@ -223,6 +321,117 @@ mod tests {
         assert_eq!(c.protocol, Protocol::Grpc);
         assert_eq!(c.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert!(c.warnings[0].starts_with("OTEL_EXPORTER_OTLP_PROTOCOL=carrier-pigeon is not grpc, http/protobuf or http/json; using grpc"), "{}", c.warnings[0]);
+    }
+
+    #[test]
+    fn bad_endpoints_turn_live_export_off_with_one_warning() {
+        for bad in [
+            "::not a url",
+            "not-a-url",
+            "http://",
+            "http://exa mple.com",
+            "localhost:4317",
+        ] {
+            let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", bad)]);
+            assert!(!c.otlp_enabled, "{bad}");
+            assert_eq!(c.warnings.len(), 1, "{bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].starts_with(&format!(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT={bad:?} is not a collector URL"
+                )) && c.warnings[0].ends_with("live export is off, the archive is still written"),
+                "{}",
+                c.warnings[0]
+            );
+        }
+        let c = config(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://")]);
+        assert!(c.warnings[0].starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="));
+        for good in [
+            "http://127.0.0.1:4317",
+            "https://collector.example:443/otlp",
+            "http://[::1]:4318",
+        ] {
+            let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", good)]);
+            assert!(
+                c.otlp_enabled && c.warnings.is_empty(),
+                "{good}: {:?}",
+                c.warnings
+            );
+        }
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "::x"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ]);
+        assert!(
+            c.warnings.is_empty(),
+            "no export, nothing to say: {:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        for (name, bad) in [
+            ("AGENTO_SHUTDOWN_TIMEOUT_MS", "1e300"),
+            ("AGENTO_SHUTDOWN_TIMEOUT_MS", "18446744073709551616"),
+            ("AGENTO_SHUTDOWN_TIMEOUT_MS", "-1"),
+            ("AGENTO_SHUTDOWN_TIMEOUT_MS", "600001"),
+            ("AGENTO_ARCHIVE_BUFFER_SPANS", "0"),
+            ("AGENTO_ARCHIVE_BUFFER_SPANS", "18446744073709551615"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+        ] {
+            let c = config(&[(name, bad)]);
+            assert_eq!(c.warnings.len(), 1, "{name}={bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].starts_with(&format!("{name}={bad} is not a whole number from ")),
+                "{}",
+                c.warnings[0]
+            );
+            assert_eq!(c.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
+            assert_eq!(c.archive_buffer_spans, DEFAULT_ARCHIVE_BUFFER_SPANS);
+            assert_eq!(
+                c.export_timeout,
+                Duration::from_millis(DEFAULT_EXPORT_TIMEOUT_MS)
+            );
+        }
+        let c = config(&[
+            ("AGENTO_SHUTDOWN_TIMEOUT_MS", "0"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+        ]);
+        assert!(c.warnings.is_empty());
+        assert_eq!(c.shutdown_timeout, Duration::ZERO);
+        assert_eq!(c.export_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn malformed_switches_and_lists_warn_once_naming_the_variable() {
+        let c = config(&[
+            ("AGENTO_ARCHIVE", "maybe"),
+            ("OTEL_SDK_DISABLED", "yes"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "api-key=s3cr3t-value,novalue,=x,bad key=v",
+            ),
+            ("OTEL_RESOURCE_ATTRIBUTES", "=x,team=blue"),
+        ]);
+        assert!(c.archive_enabled && !c.sdk_disabled);
+        let expected = [
+            "OTEL_SDK_DISABLED=yes is not true or false; using false",
+            "OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value; it is dropped",
+            "OTEL_EXPORTER_OTLP_HEADERS: entry 3 has no key; it is dropped",
+            "OTEL_EXPORTER_OTLP_HEADERS: entry 4 has \"bad key\", which is not a header name; it is dropped",
+            "OTEL_RESOURCE_ATTRIBUTES: entry 1 has no key; it is dropped",
+            "AGENTO_ARCHIVE=maybe is not on or off; using on",
+        ];
+        assert_eq!(c.warnings.len(), expected.len(), "{:#?}", c.warnings);
+        for (warning, start) in c.warnings.iter().zip(expected) {
+            assert!(warning.starts_with(start), "{warning}");
+        }
+        assert!(
+            !c.warnings.concat().contains("s3cr3t"),
+            "header values are never shown"
+        );
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //! ```
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Live counters, shared by the processors and exporters of one [`Telemetry`](crate::Telemetry).
 #[derive(Debug, Default)]
@@ -27,6 +28,7 @@ pub struct Health {
     otlp_queued: AtomicU64,
     exported: AtomicU64,
     export_failed: AtomicU64,
+    unreachable: AtomicBool,
     first_archive_error: Mutex<Option<String>>,
     first_export_error: Mutex<Option<String>>,
 }
@@ -63,6 +65,11 @@ impl Health {
         remember(&self.first_export_error, error);
     }
 
+    /// The collector could not be reached (nothing listens at the endpoint).
+    pub fn collector_unreachable(&self) {
+        self.unreachable.store(true, Ordering::Relaxed);
+    }
+
     /// The counters now.
     pub fn snapshot(&self) -> HealthReport {
         let queued = self.otlp_queued.load(Ordering::Relaxed);
@@ -77,6 +84,7 @@ impl Health {
             exported,
             export_failed,
             dropped: queued.saturating_sub(exported + export_failed),
+            collector_unreachable: self.unreachable.load(Ordering::Relaxed),
             first_archive_error: self
                 .first_archive_error
                 .lock()
@@ -94,7 +102,7 @@ impl Health {
 fn remember(slot: &Mutex<Option<String>>, error: &str) {
     slot.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(|| crate::scrub::scrub(error).into_owned());
+        .get_or_insert_with(|| crate::secrets::scrub(error).into_owned());
 }
 
 /// A snapshot of [`Health`].
@@ -116,6 +124,8 @@ pub struct HealthReport {
     pub export_failed: u64,
     /// Spans the OTLP batch queue dropped (queued − exported − failed, after shutdown).
     pub dropped: u64,
+    /// Whether an export failed because nothing listened at the endpoint.
+    pub collector_unreachable: bool,
     /// The first archive error.
     pub first_archive_error: Option<String>,
     /// The first export error.
@@ -123,9 +133,83 @@ pub struct HealthReport {
 }
 
 impl HealthReport {
+    /// Spans that did not reach the collector (failed or dropped).
+    pub fn not_exported(&self) -> u64 {
+        self.export_failed + self.dropped
+    }
+
     /// Whether anything was dropped or failed.
     pub fn has_losses(&self) -> bool {
         self.dropped > 0 || self.export_failed > 0 || self.archive_failed > 0
+    }
+}
+
+/// Where the spans of a run went: the live export (endpoint and protocol, when
+/// on) and the archive file (when on). Used to word the exit line.
+#[derive(Debug, Clone, Copy)]
+pub struct Destinations<'a> {
+    /// The collector endpoint and the OTLP protocol, when live export is on.
+    pub live: Option<(&'a str, &'a str)>,
+    /// The archive file, when archiving is on.
+    pub archive: Option<&'a Path>,
+}
+
+impl HealthReport {
+    /// The line printed at exit (without the `agento: telemetry:` prefix).
+    ///
+    /// With no collector listening it reads at a glance:
+    ///
+    /// ```
+    /// use agento_runtime::health::{Destinations, HealthReport};
+    /// let report = HealthReport {
+    ///     ended: 67, archived: 67, otlp_queued: 67, export_failed: 67,
+    ///     collector_unreachable: true, ..HealthReport::default()
+    /// };
+    /// let line = report.exit_line(Destinations {
+    ///     live: Some(("http://127.0.0.1:9", "grpc")),
+    ///     archive: Some(std::path::Path::new("data/agento_run_x.otlp.json")),
+    /// });
+    /// assert_eq!(line, "nothing listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
+    ///     exported; the archive data/agento_run_x.otlp.json has all 67 spans. To stop trying, \
+    ///     set OTEL_TRACES_EXPORTER=none");
+    /// ```
+    pub fn exit_line(&self, to: Destinations<'_>) -> String {
+        match to.live {
+            Some((endpoint, protocol)) if self.collector_unreachable && self.not_exported() > 0 => {
+                let archive = match to.archive {
+                    Some(path) if self.archived == self.ended && self.archive_failed == 0 => {
+                        format!(
+                            "the archive {} has all {} spans",
+                            path.display(),
+                            self.ended
+                        )
+                    }
+                    Some(path) => format!(
+                        "the archive {} has {} of {} spans",
+                        path.display(),
+                        self.archived,
+                        self.ended
+                    ),
+                    None => "no archive was written (AGENTO_ARCHIVE=off)".to_owned(),
+                };
+                format!(
+                    "nothing listens at {endpoint} (OTLP {protocol}): {} spans were not exported; \
+                     {archive}. To stop trying, set OTEL_TRACES_EXPORTER=none",
+                    self.not_exported()
+                )
+            }
+            live => {
+                let archive = to.archive.map_or_else(
+                    || "no archive".to_owned(),
+                    |path| format!("archive {}", path.display()),
+                );
+                let endpoint = live.map_or_else(
+                    || "no live export".to_owned(),
+                    |(endpoint, protocol)| format!("collector {endpoint} ({protocol})"),
+                );
+                format!("{self}; {archive}; {endpoint}")
+            }
+        }
     }
 }
 

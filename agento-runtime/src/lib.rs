@@ -23,25 +23,30 @@ pub mod archive;
 pub mod attributes;
 pub mod backoff;
 pub mod carrier;
+mod compact_json;
 pub mod config;
+pub mod envvar;
 pub mod error;
 pub mod field;
 pub mod health;
 pub mod llm;
 pub mod module;
 mod otlp;
-pub mod redact;
 mod registry;
 pub mod response;
 pub mod retry;
 pub mod run;
-pub mod scrub;
+pub mod secrets;
 mod signals;
 pub mod span;
 pub mod telemetry;
 mod tracer;
 pub mod truncate;
 pub mod usage;
+
+/// The former name of [`secrets`], kept for existing callers.
+#[doc(hidden)]
+pub use secrets as scrub;
 
 pub use backoff::Backoff;
 pub use error::{ErrorInfo, ErrorReport, record_error};

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::attributes::{AGENT_FINAL_RESPONSE, AGENTO_MODULE, EXPECTED_RESPONSE, USER_GOAL};
 use crate::error::ErrorReport;
-use crate::scrub::scrub;
+use crate::secrets::scrub;
 use crate::span::{SpanGuard, SpanKind, text_attributes};
 use crate::telemetry::{self, Telemetry};
 

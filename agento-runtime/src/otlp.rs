@@ -1,7 +1,8 @@
 //! The live OTLP path: the official exporter behind the SDK's batch processor
 //! (batch size 512), run on a small Tokio runtime of our own so that it works
 //! the same under a sync `main`, `#[tokio::main]` or a test harness, and
-//! counted, because the SDK does not report what its queue drops.
+//! counted, because the SDK does not report what its queue drops. `http/json`
+//! bodies are sent on one line ([`crate::compact_json`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +20,10 @@ use opentelemetry_sdk::trace::{
 };
 use tokio::runtime::{Handle, Runtime};
 
+use crate::compact_json::CompactJsonClient;
 use crate::config::{Config, Protocol};
 use crate::health::Health;
-use crate::redact::Scrubbing;
+use crate::secrets::Scrubbing;
 
 /// Spans per export request.
 pub const MAX_EXPORT_BATCH_SIZE: usize = 512;
@@ -63,9 +65,17 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the export runtime: {error}"))?;
-    let exporter = {
+    let built = {
         let _entered = runtime.enter();
-        build_exporter(config.protocol)?
+        build_exporter(config)
+    };
+    let exporter = match built {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            // Dropping a runtime blocks; `init` may run inside an async context.
+            runtime.shutdown_background();
+            return Err(error);
+        }
     };
     let state = Arc::new(ExportState::default());
     let bridge = RuntimeBridge {
@@ -101,19 +111,24 @@ fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
         .with_max_jitter(Duration::from_millis(10))
 }
 
-fn build_exporter(protocol: Protocol) -> Result<opentelemetry_otlp::SpanExporter, String> {
-    let built = match protocol {
+fn build_exporter(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    let built = match config.protocol {
         Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
-        Protocol::HttpProtobuf | Protocol::HttpJson => opentelemetry_otlp::SpanExporter::builder()
+        Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
-            .with_protocol(if protocol == Protocol::HttpJson {
-                OtlpProtocol::HttpJson
-            } else {
-                OtlpProtocol::HttpBinary
-            })
+            .with_protocol(OtlpProtocol::HttpBinary)
+            .with_timeout(config.export_timeout)
+            .with_retry_policy(retry_policy())
+            .build(),
+        Protocol::HttpJson => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(OtlpProtocol::HttpJson)
+            .with_http_client(CompactJsonClient::new(config.export_timeout)?)
+            .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
     };
@@ -155,7 +170,13 @@ impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
             .store(result.is_err(), Ordering::Release);
         match &result {
             Ok(()) => self.health.exported(count),
-            Err(error) => self.health.export_failed(count, &error.to_string()),
+            Err(error) => {
+                let error = error.to_string();
+                if is_unreachable(&error) {
+                    self.health.collector_unreachable();
+                }
+                self.health.export_failed(count, &error);
+            }
         }
         result
     }
@@ -173,6 +194,20 @@ impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
             exporter.set_resource(resource);
         }
     }
+}
+
+/// Whether an export error says that nothing accepted the connection (as
+/// opposed to a collector that answered with an error).
+fn is_unreachable(error: &str) -> bool {
+    [
+        "Connection refused",
+        "tcp connect error",
+        "error sending request",
+        "dns error",
+        "error trying to connect",
+    ]
+    .iter()
+    .any(|sign| error.contains(sign))
 }
 
 /// The batch processor, counting the spans handed to it.

@@ -1,12 +1,23 @@
-//! SIGTERM and SIGINT: end the open spans with `ERROR` naming the signal, flush
-//! the archive and the exporter within the shutdown bound, exit 143 / 130.
+//! SIGTERM, SIGINT, SIGHUP (the terminal closed) and SIGQUIT: end the open
+//! spans with `ERROR` naming the signal, flush the archive and the exporter
+//! within the shutdown bound, exit 128 + the signal number (143, 130, 129,
+//! 131). A second such signal while the exit flush runs cuts it short: the
+//! process exits at once with the same code.
 
 use std::sync::Once;
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::{registry, telemetry};
+
+/// The signals handled, with their names.
+const HANDLED: [(i32, &str); 4] = [
+    (SIGTERM, "SIGTERM"),
+    (SIGINT, "SIGINT"),
+    (SIGHUP, "SIGHUP"),
+    (SIGQUIT, "SIGQUIT"),
+];
 
 /// Installs the handler once per process (later calls do nothing). Returns an
 /// error message when the handler cannot be installed.
@@ -14,15 +25,29 @@ pub(crate) fn install() -> Result<(), String> {
     static INSTALL: Once = Once::new();
     let mut result = Ok(());
     INSTALL.call_once(|| {
-        result = Signals::new([SIGTERM, SIGINT])
-            .map_err(|error| format!("cannot handle SIGTERM/SIGINT: {error}"))
+        result = Signals::new(HANDLED.map(|(signal, _)| signal))
+            .map_err(|error| format!("cannot handle SIGTERM/SIGINT/SIGHUP/SIGQUIT: {error}"))
             .and_then(|mut signals| {
                 registry::enable();
                 std::thread::Builder::new()
                     .name("agento-signals".into())
                     .spawn(move || {
-                        if let Some(signal) = signals.forever().next() {
-                            terminate(signal);
+                        let mut received = signals.forever();
+                        let Some(first) = received.next() else {
+                            return;
+                        };
+                        let flushing = std::thread::Builder::new()
+                            .name("agento-exit".into())
+                            .spawn(move || terminate(first));
+                        if flushing.is_err() {
+                            terminate(first);
+                        }
+                        if let Some(second) = received.next() {
+                            eprintln!(
+                                "agento: {} during the exit flush: exiting without waiting for it",
+                                name(second)
+                            );
+                            std::process::exit(128 + first);
                         }
                     })
                     .map(|_| ())
@@ -32,13 +57,15 @@ pub(crate) fn install() -> Result<(), String> {
     result
 }
 
+fn name(signal: i32) -> &'static str {
+    HANDLED
+        .iter()
+        .find(|(number, _)| *number == signal)
+        .map_or("a signal", |(_, name)| name)
+}
+
 fn terminate(signal: i32) -> ! {
-    let name = if signal == SIGTERM {
-        "SIGTERM"
-    } else {
-        "SIGINT"
-    };
-    registry::end_all("signal", &format!("interrupted by {name}"));
+    registry::end_all("signal", &format!("interrupted by {}", name(signal)));
     telemetry::shutdown_active();
     std::process::exit(128 + signal);
 }

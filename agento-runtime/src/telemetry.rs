@@ -2,7 +2,7 @@
 //!
 //! [`Telemetry::builder`] reads the environment ([`Config`]), joins the run named
 //! by the context carrier or starts a new one, builds the resource, the run
-//! archive and the OTLP path, installs the SIGTERM/SIGINT handler and a panic
+//! archive and the OTLP path, installs the SIGTERM/SIGINT/SIGHUP/SIGQUIT handler and a panic
 //! hook, and returns a [`Telemetry`]. Dropping it, or [`Telemetry::shutdown`],
 //! flushes the archive and the exporter within the shutdown bound.
 
@@ -27,10 +27,9 @@ use crate::archive::ArchiveProcessor;
 use crate::attributes::{AGENTO_MODULE, AGENTO_RUN_ID, OPENINFERENCE_PROJECT_NAME};
 use crate::carrier::{Carrier, CarrierRead};
 use crate::config::Config;
-use crate::health::{Health, HealthReport};
-use crate::redact::Scrubbing;
+use crate::health::{Destinations, Health, HealthReport};
 use crate::run::RunId;
-use crate::scrub::scrub;
+use crate::secrets::{SecretsStage, scrub};
 use crate::span::{SpanGuard, remember_panic};
 use crate::{otlp, signals, tracer};
 
@@ -69,8 +68,25 @@ pub fn current_run() -> Option<RunInfo> {
         })
 }
 
+static LAST_REPORT: Mutex<Option<HealthReport>> = Mutex::new(None);
+
+/// The final counters of the telemetry shut down last in this process: a
+/// program whose telemetry is shut down for it (`#[agento_module]`) learns
+/// here whether every span reached the archive.
+pub fn last_report() -> Option<HealthReport> {
+    LAST_REPORT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// Set once a signal ends the process: telemetry started from then on (a
+/// module that begins while the exit flush runs) records nothing.
+static TERMINATING: AtomicBool = AtomicBool::new(false);
+
 /// Shuts the active telemetry down (the signal path).
 pub(crate) fn shutdown_active() {
+    TERMINATING.store(true, Ordering::Release);
     let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(inner) = active {
         inner.shutdown();
@@ -137,22 +153,25 @@ impl TelemetryBuilder {
     }
 
     /// Also send spans to `exporter`, synchronously as each span ends (scrubbed
-    /// first). Meant for tests with the SDK's in-memory exporter.
+    /// first, see [`with_span_processor`](Self::with_span_processor)). Meant
+    /// for tests with the SDK's in-memory exporter.
     #[must_use]
     pub fn with_exporter<E: SpanExporter + 'static>(self, exporter: E) -> Self {
-        self.with_span_processor(SimpleSpanProcessor::new(Scrubbing::new(exporter)))
+        self.with_span_processor(SimpleSpanProcessor::new(exporter))
     }
 
-    /// Also run `processor` on every span.
+    /// Also run `processor` on every span. It sits behind the secrets stage
+    /// ([`SecretsStage`]): every span it receives at its end is already
+    /// scrubbed.
     #[must_use]
     pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
         self.extra.push(Box::new(move |processors| {
-            processors.push(Box::new(processor))
+            processors.push(Box::new(SecretsStage::new(processor)))
         }));
         self
     }
 
-    /// Handle SIGTERM/SIGINT (default `true`).
+    /// Handle SIGTERM, SIGINT, SIGHUP and SIGQUIT (default `true`).
     #[must_use]
     pub fn handle_signals(mut self, handle: bool) -> Self {
         self.signals = handle;
@@ -186,6 +205,9 @@ impl TelemetryBuilder {
         }
         if let Some(otlp) = self.otlp {
             config.otlp_enabled = otlp;
+        }
+        if TERMINATING.load(Ordering::Acquire) {
+            config.sdk_disabled = true;
         }
         let mut start = RunStart::resolve(&config, self.new_run);
         for note in &start.notes {
@@ -337,11 +359,21 @@ impl Inner {
         {
             builder = builder.with_attribute(KeyValue::new("service.name", service));
         }
-        builder
+        let resource = builder
             .with_attributes([
                 KeyValue::new(AGENTO_MODULE, self.module.clone()),
                 KeyValue::new(AGENTO_RUN_ID, self.run_id.as_str().to_owned()),
             ])
+            .build();
+        // `OTEL_RESOURCE_ATTRIBUTES='=x'` gives a key-less attribute (the
+        // configuration warned about it): leave it out.
+        Resource::builder_empty()
+            .with_attributes(
+                resource
+                    .iter()
+                    .filter(|(key, _)| !key.as_str().trim().is_empty())
+                    .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+            )
             .build()
     }
 
@@ -440,24 +472,16 @@ impl Inner {
         }
         let report = self.health.snapshot();
         if report.has_losses() || self.config.report_always {
-            let archive = self.archive_path.as_ref().map_or_else(
-                || "no archive".to_owned(),
-                |path| format!("archive {}", path.display()),
-            );
-            let endpoint = if self.config.otlp_enabled {
-                format!(
-                    "collector {} ({})",
-                    self.config.endpoint,
-                    self.config.protocol.as_str()
-                )
-            } else {
-                "no live export".to_owned()
-            };
-            eprintln!(
-                "agento: telemetry: {}; {archive}; {endpoint}",
-                scrub(&report.to_string())
-            );
+            let line = report.exit_line(Destinations {
+                live: self
+                    .config
+                    .otlp_enabled
+                    .then(|| (self.config.endpoint.as_str(), self.config.protocol.as_str())),
+                archive: self.archive_path.as_deref(),
+            });
+            eprintln!("agento: telemetry: {}", scrub(&line));
         }
+        *LAST_REPORT.lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
     }
 }
 

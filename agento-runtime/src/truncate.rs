@@ -3,7 +3,8 @@
 //! A text longer than [`LIMIT_CHARS`] characters is stored as its first
 //! [`KEEP_CHARS`] characters followed by [`MARKER`]. Lengths are counted in
 //! characters (Unicode scalar values), never bytes, so a cut never splits a
-//! UTF-8 sequence.
+//! UTF-8 sequence. A text that must be cut is scrubbed first
+//! ([`crate::secrets`]), so a secret across the cut is replaced whole.
 //!
 //! ```
 //! use agento_runtime::truncate::{truncate, MARKER};
@@ -17,6 +18,8 @@
 //! ```
 
 use std::borrow::Cow;
+
+use crate::secrets::scrub;
 
 /// Texts with more characters than this are truncated.
 pub const LIMIT_CHARS: usize = 8192;
@@ -38,7 +41,7 @@ pub struct Truncated<'a> {
     pub original_chars: usize,
 }
 
-/// Truncates `text` per memo §4.
+/// Truncates `text` per memo §4; a text that is cut is scrubbed first.
 ///
 /// Cheap for short texts: a text of at most [`LIMIT_CHARS`] bytes cannot have more
 /// characters than that, and is returned borrowed.
@@ -71,8 +74,25 @@ pub fn truncate(text: &str) -> Truncated<'_> {
             original_chars,
         };
     }
+    // Scrub before cutting: a secret across the cut would leave a prefix that
+    // no longer looks like a secret.
+    let clean = scrub(text);
+    let cut = match &clean {
+        Cow::Borrowed(_) => cut,
+        Cow::Owned(clean) => {
+            let cut = char_boundary_after(clean, KEEP_CHARS);
+            if cut == clean.len() || KEEP_CHARS + char_count(&clean[cut..]) <= LIMIT_CHARS {
+                return Truncated {
+                    text: Cow::Owned(clean.clone()),
+                    truncated: false,
+                    original_chars,
+                };
+            }
+            cut
+        }
+    };
     let mut kept = String::with_capacity(cut + MARKER.len());
-    kept.push_str(&text[..cut]);
+    kept.push_str(&clean[..cut]);
     kept.push_str(MARKER);
     Truncated {
         text: Cow::Owned(kept),
@@ -181,6 +201,31 @@ mod tests {
         assert_eq!(t.original_chars, 7999 + 600);
         assert!(t.text.starts_with(&format!("{}日", "a".repeat(7999))));
         assert_eq!(t.text.chars().count(), KEEP_CHARS + MARKER.chars().count());
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_is_scrubbed_whole() {
+        let secret = "straddling-secret-0f9e8d7c6b5a";
+        crate::secrets::register_secret(secret);
+        for offset in 1..secret.len() {
+            let text = format!(
+                "{}{secret}{}",
+                "a".repeat(KEEP_CHARS - offset),
+                "b".repeat(500)
+            );
+            let t = truncate(&text);
+            assert!(t.truncated);
+            let clean = format!(
+                "{}[REDACTED]{}",
+                "a".repeat(KEEP_CHARS - offset),
+                "b".repeat(500)
+            );
+            let expected: String = clean.chars().take(KEEP_CHARS).collect();
+            assert_eq!(t.text, format!("{expected}{MARKER}"), "offset {offset}");
+        }
+        let key = format!("ghp_{}", "a1B2c3D4e5".repeat(4));
+        let text = format!("{} {key} {}", "a".repeat(KEEP_CHARS - 10), "b".repeat(500));
+        assert!(!truncate(&text).text.contains("ghp_"));
     }
 
     #[test]

@@ -23,11 +23,14 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::health::Health;
-use crate::redact::scrub_span;
-use crate::scrub::global_scrubber;
+use crate::secrets::{global_scrubber, scrub_span};
 
 /// The writer wakes at least this often, so ended spans reach the file soon.
 const WRITE_INTERVAL: Duration = Duration::from_millis(200);
+/// Spans per archive line: small enough that a full disk loses little (see
+/// [`write_batch`]), large enough that the resource, repeated on each line,
+/// costs next to nothing.
+const SPANS_PER_LINE: usize = 32;
 /// The writer wakes early once this many spans wait.
 const WAKE_AT: usize = 512;
 
@@ -190,22 +193,17 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
             (state.flush_requested, state.shutdown && batch.is_empty())
         };
         if !batch.is_empty() {
-            let count = batch.len() as u64;
             let scrubber = global_scrubber();
             batch
                 .iter_mut()
                 .for_each(|span| scrub_span(span, &scrubber));
-            line_buffer.clear();
-            let written =
-                encode::encode_lines(std::mem::take(&mut batch), resource, &mut line_buffer)
-                    .map_err(|error| error.to_string())
-                    .and_then(|()| {
-                        append_locked(file, &line_buffer).map_err(|error| error.to_string())
-                    });
-            match written {
-                Ok(()) => shared.health.archived(count),
-                Err(error) => shared.health.archive_failed(count, &error),
-            }
+            write_batch(
+                shared,
+                file,
+                resource,
+                std::mem::take(&mut batch),
+                &mut line_buffer,
+            );
         }
         let mut state = shared.lock();
         state.flushed = state.flushed.max(flush_target);
@@ -219,10 +217,93 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
     }
 }
 
-/// Appends `bytes` (whole lines) under an exclusive advisory lock.
+/// Encodes `batch` (lines of at most [`SPANS_PER_LINE`] spans) and appends
+/// it in one write. When that write fails (a full disk, a file-size limit),
+/// the lines are appended one by one until one fails, so that as many spans as
+/// fit are archived; the counts go to [`Health`].
+fn write_batch(
+    shared: &Shared,
+    file: &File,
+    resource: &ResourceAttributesWithSchema,
+    batch: Vec<SpanData>,
+    buffer: &mut Vec<u8>,
+) {
+    let count = batch.len() as u64;
+    buffer.clear();
+    // (end of the line in `buffer`, spans on it)
+    let mut lines: Vec<(usize, u64)> = Vec::new();
+    let mut spans = batch.into_iter();
+    loop {
+        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
+        let in_chunk = chunk.len() as u64;
+        if in_chunk == 0 {
+            break;
+        }
+        if let Err(error) = encode::encode_lines(chunk, resource, buffer) {
+            shared.health.archive_failed(count, &error.to_string());
+            return;
+        }
+        lines.push((buffer.len(), in_chunk));
+    }
+    let Err(error) = append_locked(file, buffer) else {
+        shared.health.archived(count);
+        return;
+    };
+    let mut start = 0;
+    let mut archived = 0;
+    for (end, in_line) in lines {
+        if append_locked(file, &buffer[start..end]).is_err() {
+            break;
+        }
+        archived += in_line;
+        start = end;
+    }
+    shared.health.archived(archived);
+    shared
+        .health
+        .archive_failed(count - archived, &error.to_string());
+}
+
+/// Appends `bytes` (whole lines) under an exclusive advisory lock. A write
+/// that fails part-way (a full disk, a file-size limit) is cut back to where
+/// the file ended before it, so the file always ends with a complete line and
+/// the next append starts a line of its own.
 fn append_locked(mut file: &File, bytes: &[u8]) -> std::io::Result<()> {
     file.lock()?;
-    let written = file.write_all(bytes);
+    let written = file.metadata().and_then(|before| {
+        file.write_all(bytes).inspect_err(|_| {
+            // Best effort: shrinking needs no space; if even this fails, the
+            // error reported is still the write's.
+            let _ = file.set_len(before.len());
+        })
+    });
     let unlocked = file.unlock();
     written.and(unlocked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_append_leaves_no_partial_line() {
+        let dir = std::env::temp_dir().join(format!("agento-append-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("archive.otlp.json");
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        append_locked(&file, b"{\"line\":1}\n").unwrap();
+        // /dev/full-like failure: a read-only handle cannot be written.
+        let read_only = File::open(&path).unwrap();
+        assert!(append_locked(&read_only, b"{\"line\":2}\n").is_err());
+        append_locked(&file, b"{\"line\":3}\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"line\":1}\n{\"line\":3}\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

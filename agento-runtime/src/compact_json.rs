@@ -1,0 +1,104 @@
+//! One-line OTLP/HTTP JSON bodies.
+//!
+//! `opentelemetry-otlp` serialises `http/json` requests with
+//! `serde_json::to_string_pretty` (2.6 times the bytes of protobuf for the same
+//! spans). [`CompactJsonClient`] is the HTTP client we hand the exporter: it
+//! re-serialises a JSON trace request compactly — through the official
+//! `ExportTraceServiceRequest` type, so the body stays exactly what the
+//! exporter meant — and sends it with `reqwest`, as the exporter's own client
+//! would.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderValue, Request, Response};
+use opentelemetry_http::{HttpClient, HttpError};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+/// The exporter's HTTP client, sending JSON trace requests on one line.
+#[derive(Debug, Clone)]
+pub(crate) struct CompactJsonClient {
+    inner: reqwest_otlp::Client,
+}
+
+impl CompactJsonClient {
+    /// A client whose requests time out after `timeout` (the exporter's timeout).
+    pub(crate) fn new(timeout: Duration) -> Result<Self, String> {
+        reqwest_otlp::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map(|inner| Self { inner })
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))
+    }
+}
+
+/// `body` re-serialised without whitespace, when it is an uncompressed JSON
+/// trace request; `None` otherwise (the body is then sent as it is).
+pub(crate) fn compact(body: &[u8]) -> Option<Vec<u8>> {
+    let request: ExportTraceServiceRequest = serde_json::from_slice(body).ok()?;
+    serde_json::to_vec(&request).ok()
+}
+
+#[async_trait::async_trait]
+impl HttpClient for CompactJsonClient {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let is_plain_json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+            && !request.headers().contains_key(CONTENT_ENCODING);
+        let request = match is_plain_json.then(|| compact(request.body())).flatten() {
+            Some(body) => {
+                let (mut parts, _) = request.into_parts();
+                parts
+                    .headers
+                    .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+                Request::from_parts(parts, Bytes::from(body))
+            }
+            None => request,
+        };
+        self.inner.send_bytes(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    #[test]
+    fn a_pretty_request_comes_out_on_one_line_and_unchanged() {
+        let span = Span {
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            name: "agento.pipeline \"quoted\"\nline".to_owned(),
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            attributes: vec![KeyValue {
+                key: "gen_ai.usage.input_tokens".to_owned(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::IntValue(42)),
+                }),
+                ..KeyValue::default()
+            }],
+            ..Span::default()
+        };
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..ScopeSpans::default()
+                }],
+                ..ResourceSpans::default()
+            }],
+        };
+        let pretty = serde_json::to_string_pretty(&request).unwrap();
+        assert!(pretty.contains("\n  "));
+        let compacted = compact(pretty.as_bytes()).expect("a trace request");
+        assert_eq!(compacted, serde_json::to_vec(&request).unwrap());
+        assert!(!compacted.contains(&b'\n'));
+        assert!(compacted.len() < pretty.len());
+        assert_eq!(compact(b"not json"), None);
+    }
+}
