@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -78,7 +79,8 @@ pub(crate) fn shutdown_active() {
 }
 
 fn warn(message: &str) {
-    eprintln!("agento: warning: {}", scrub(message));
+    // A closed stderr (`| head -1`) must not end the run: the write is dropped.
+    let _ = writeln!(std::io::stderr(), "agento: warning: {}", scrub(message));
 }
 
 type ProcessorHook = Box<dyn FnOnce(&mut Vec<Box<dyn SpanProcessor>>) + Send>;
@@ -453,7 +455,8 @@ impl Inner {
             } else {
                 "no live export".to_owned()
             };
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "agento: telemetry: {}; {archive}; {endpoint}",
                 scrub(&report.to_string())
             );
