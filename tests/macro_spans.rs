@@ -416,8 +416,11 @@ fn a_bare_retry_records_the_failed_attempt_as_error_and_the_next_as_ok() {
             .any(|kv| kv.key.as_str() == "exception.type" && kv.value.as_str() == "http.503")
     );
     assert!(
-        event.attributes.iter().any(|kv| kv.key.as_str() == "exception.message"
-            && kv.value.as_str() == "the vendor is busy")
+        event
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "exception.message"
+                && kv.value.as_str() == "the vendor is busy")
     );
     assert_eq!(second.status, Status::Ok);
     assert!(attr(second, "error.type").is_none());

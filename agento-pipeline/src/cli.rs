@@ -173,7 +173,9 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             match Simulator::start(config, 0).await {
                 Ok(simulator) => Some(simulator),
                 Err(error) => {
-                    err_line(&format!("error: cannot start the vendor simulator: {error}"));
+                    err_line(&format!(
+                        "error: cannot start the vendor simulator: {error}"
+                    ));
                     return ExitCode::from(2);
                 }
             }

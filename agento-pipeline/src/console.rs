@@ -226,7 +226,10 @@ mod tests {
         ] {
             assert_eq!(clean(raw), shown, "{raw:?}");
         }
-        assert!(matches!(clean("plain ✓ text"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            clean("plain ✓ text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -235,7 +238,10 @@ mod tests {
         let escaped = super::json_text(&value);
         assert!(!escaped.contains('\u{202e}'), "{escaped}");
         assert!(escaped.contains("a\\u202eb\\nc"), "{escaped}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&escaped).unwrap(), value);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&escaped).unwrap(),
+            value
+        );
     }
 
     #[test]

@@ -127,8 +127,13 @@ mod tests {
     #[test]
     fn bad_inputs_say_what_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = read_json(&dir.path().join("nope.json"), "the plan", "run stage 1").unwrap_err();
-        assert!(missing.to_string().contains("nope.json: the plan not found (run stage 1)"));
+        let missing =
+            read_json(&dir.path().join("nope.json"), "the plan", "run stage 1").unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("nope.json: the plan not found (run stage 1)")
+        );
         let binary = dir.path().join("bin.json");
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
         assert!(

@@ -70,9 +70,10 @@ fn a_goal_file_with_a_byte_order_mark_is_read() {
 #[test]
 fn a_missing_goal_file_is_named_with_the_flag_that_gives_it() {
     let work = Workdir::bakery();
-    let output = run(work
-        .command(AGENTO)
-        .args(["run", "--offline", "--goal", "no-such-goal.json"]));
+    let output =
+        run(work
+            .command(AGENTO)
+            .args(["run", "--offline", "--goal", "no-such-goal.json"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -153,13 +154,19 @@ fn a_registered_secret_in_the_goal_stays_off_the_console_and_out_of_the_outputs(
         text.contains("our key is [REDACTED] for the ordering system"),
         "the plan title is shown, scrubbed:\n{text}"
     );
-    assert!(work.data().join("runs").is_dir(), "the run folder is swept too");
+    assert!(
+        work.data().join("runs").is_dir(),
+        "the run folder is swept too"
+    );
     let files = work.all_output();
     assert!(
         files.contains("our key is [REDACTED] for the ordering system"),
         "the outputs keep the goal, scrubbed"
     );
-    assert!(!files.contains(secret), "the key is in a file of the data dir");
+    assert!(
+        !files.contains(secret),
+        "the key is in a file of the data dir"
+    );
     sweep(&work, &output);
 }
 
@@ -191,12 +198,18 @@ fn stage_binaries_read_their_own_runs_work_not_the_latest_copy() {
             .expect("this run's output");
         let latest = std::fs::read_to_string(work.data().join(file)).expect("latest copy");
         assert_eq!(own, latest, "{file}: the latest copy is this run's");
-        assert!(!own.contains("zq-other-qz"), "{file} used another run's plan");
+        assert!(
+            !own.contains("zq-other-qz"),
+            "{file} used another run's plan"
+        );
         assert!(own.contains("Open a bakery in Oakland within six months"));
     }
     let archives = work.archives();
     assert_eq!(archives.len(), 1);
     let archive = load(&archives[0]).expect("the archive");
     let trace = only_trace(&archive);
-    assert_eq!(trace.roots()[0].text("agento.run_id"), Some(run_id.as_str()));
+    assert_eq!(
+        trace.roots()[0].text("agento.run_id"),
+        Some(run_id.as_str())
+    );
 }
