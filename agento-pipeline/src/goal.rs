@@ -39,7 +39,7 @@ impl Goal {
         let value = read_json(
             path,
             "the goal file",
-            "say which file holds the goal with `--goal FILE`; the default is project_goal.json",
+            "say which file holds the goal with --goal FILE; the default is project_goal.json",
         )?;
         Self::from_value(&value).map_err(|reason| GoalError::Shape {
             path: path.display().to_string(),
