@@ -372,3 +372,57 @@ fn a_final_module_nests_in_a_run_and_records_the_final_response() {
     );
     assert_eq!(attr(root, "agent.final_response"), None);
 }
+
+/// A bare `#[retry_spans]` (no `#[llm_span]` below, as the README allows):
+/// the driver opens the `attempt_<n>` spans itself.
+#[retry_spans(max = 3, backoff = "none")]
+fn fetch_rates(failures: &std::cell::Cell<u32>) -> Result<u32, CallError> {
+    if failures.get() > 0 {
+        failures.set(failures.get() - 1);
+        return Err(CallError::Busy);
+    }
+    Ok(42)
+}
+
+#[test]
+fn a_bare_retry_records_the_failed_attempt_as_error_and_the_next_as_ok() {
+    let failures = std::cell::Cell::new(1);
+    let (result, spans) = record(|| fetch_rates(&failures));
+    assert_eq!(result, Ok(42));
+    let retry = one(&spans, "fetch_rates.with_retry");
+    assert_eq!(retry.status, Status::Ok);
+    assert_eq!(attr(retry, "retry.max_attempts"), Some(Value::I64(3)));
+    let first = one(&spans, "attempt_0");
+    let second = one(&spans, "attempt_1");
+    assert!(named(&spans, "attempt_2").is_empty(), "no third attempt");
+    assert!(is_child(first, retry) && is_child(second, retry));
+    assert_eq!(attr(first, "retry.attempt"), Some(Value::I64(0)));
+    assert_eq!(attr(second, "retry.attempt"), Some(Value::I64(1)));
+    assert!(
+        matches!(&first.status, Status::Error { description } if description == "the vendor is busy"),
+        "attempt_0: {:?}",
+        first.status
+    );
+    assert_eq!(text(first, "error.type"), "http.503");
+    let event = first
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .expect("an exception event on the failed attempt");
+    assert!(
+        event
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "exception.type" && kv.value.as_str() == "http.503")
+    );
+    assert!(
+        event
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "exception.message"
+                && kv.value.as_str() == "the vendor is busy")
+    );
+    assert_eq!(second.status, Status::Ok);
+    assert!(attr(second, "error.type").is_none());
+    assert!(second.events.iter().all(|e| e.name != "exception"));
+}

@@ -9,7 +9,7 @@ use agento::agento_module;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::console::Console;
+use crate::console::{Console, err_line, out_json, out_line};
 use crate::report::Recorder;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::stages::{self, Pipeline, PipelineError};
@@ -134,11 +134,11 @@ fn simulate(args: &SimulateArgs) -> ExitCode {
             let simulator = Simulator::start(config, args.port)
                 .await
                 .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", args.port))?;
-            println!("{}", simulator.base_url());
-            eprintln!(
+            out_line(&simulator.base_url());
+            err_line(&format!(
                 "agento: vendor simulator at {} (Gemini /v1beta, OpenAI /v1, Anthropic /v1/messages); Ctrl-C stops it",
                 simulator.base_url()
-            );
+            ));
             simulator.wait().await;
             Ok(())
         })
@@ -146,7 +146,7 @@ fn simulate(args: &SimulateArgs) -> ExitCode {
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            err_line(&format!("error: {error}"));
             ExitCode::from(2)
         }
     }
@@ -157,7 +157,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
     let runtime = match tokio() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: {error}");
+            err_line(&format!("error: {error}"));
             return ExitCode::from(2);
         }
     };
@@ -166,14 +166,16 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             let config = match SimulatorConfig::from_env() {
                 Ok(config) => config,
                 Err(error) => {
-                    eprintln!("error: {error}");
+                    err_line(&format!("error: {error}"));
                     return ExitCode::from(2);
                 }
             };
             match Simulator::start(config, 0).await {
                 Ok(simulator) => Some(simulator),
                 Err(error) => {
-                    eprintln!("error: cannot start the vendor simulator: {error}");
+                    err_line(&format!(
+                        "error: cannot start the vendor simulator: {error}"
+                    ));
                     return ExitCode::from(2);
                 }
             }
@@ -194,7 +196,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
         }) {
             Ok(vendors) => vendors,
             Err(error) => {
-                eprintln!("error: {error}");
+                err_line(&format!("error: {error}"));
                 return ExitCode::from(2);
             }
         };
@@ -212,6 +214,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             console,
             report: Recorder::default(),
             run: std::sync::OnceLock::new(),
+            single_stage: which != Which::All,
         }
         .install();
         let started = Instant::now();
@@ -257,7 +260,7 @@ fn finish(
     if args.json {
         let summary = json!({
             "outcome": if outcome.is_ok() { "ok" } else { "failed" },
-            "error": outcome.as_ref().err().map(|e| agento::runtime::scrub::scrub(&e.to_string()).into_owned()),
+            "error": outcome.as_ref().err().map(ToString::to_string),
             "run_id": run.map(|run| run.run_id.to_string()),
             "archive": archive.as_ref().map(|p| p.display().to_string()),
             "spans": spans,
@@ -266,7 +269,7 @@ fn finish(
             "tokens": report.tokens,
             "steps": report.steps,
         });
-        println!("{summary:#}");
+        out_json(&summary);
     }
     if let (Some(lost), Some(archive)) = (archive_incomplete, &archive) {
         eprintln!(
@@ -313,15 +316,12 @@ fn finish(
             }
         }
         Err(error) => {
-            eprintln!(
-                "error: {}",
-                agento::runtime::scrub::scrub(&error.to_string())
-            );
+            err_line(&format!("error: {error}"));
             if let Some(archive) = &archive {
-                eprintln!(
+                err_line(&format!(
                     "the trace of the failed run is in {}",
                     Pipeline::show(archive)
-                );
+                ));
             }
             ExitCode::FAILURE
         }

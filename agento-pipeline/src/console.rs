@@ -2,8 +2,14 @@
 //! a progress bar over steps and iterations on a terminal (indicatif), plain
 //! lines otherwise, nothing but errors with `--quiet`. Everything goes to
 //! stderr; stdout is left for `--json`.
+//!
+//! Every line is made safe for a terminal first ([`clean`]): registered
+//! secrets scrubbed, control and bidirectional-override characters escaped.
+//! A console that cannot be written to (a closed pipe: `agento run | head -1`)
+//! ends console output quietly; the run goes on ([`err_line`], [`out_line`]).
 
-use std::io::IsTerminal;
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,10 +58,10 @@ impl Console {
         Self { mode }
     }
 
-    /// Says something.
+    /// Says something (cleaned, see [`clean`]).
     pub fn say(&self, text: &str) {
         if self.mode != Mode::Quiet {
-            eprintln!("{text}");
+            err_line(text);
         }
     }
 
@@ -87,9 +93,14 @@ impl Progress {
     /// Item `index` (from 0) is starting; `what` says which.
     pub fn start(&self, index: usize, what: &str) {
         match &self.bar {
-            Some(bar) => bar.set_message(what.to_owned()),
+            Some(bar) => bar.set_message(clean(what).into_owned()),
             None if self.mode == Mode::Plain => {
-                eprintln!("  [{}/{}] {} {what}", index + 1, self.total, self.label);
+                err_line(&format!(
+                    "  [{}/{}] {} {what}",
+                    index + 1,
+                    self.total,
+                    self.label
+                ));
             }
             None => {}
         }
@@ -100,9 +111,9 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.println(format!("  ✓ {note}"));
+                bar.println(format!("  ✓ {}", clean(note)));
             }
-            None if self.mode == Mode::Plain => eprintln!("      {note}"),
+            None if self.mode == Mode::Plain => err_line(&format!("      {note}")),
             None => {}
         }
     }
@@ -113,5 +124,130 @@ impl Drop for Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Writes `text` ([`clean`]ed) and a newline to stderr. A write that fails
+/// (a closed pipe, a full device) is dropped: console output is a courtesy,
+/// the run must not die of it.
+pub fn err_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", clean(text));
+}
+
+/// Writes `text` ([`clean`]ed) and a newline to stdout; a write that fails is
+/// dropped, as in [`err_line`].
+pub fn out_line(text: &str) {
+    out_raw(&clean(text));
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout (`--json`): secrets
+/// scrubbed, bidirectional formatting characters written as JSON `\uXXXX`
+/// escapes (JSON escapes control characters itself); a write that fails is
+/// dropped, as in [`err_line`].
+pub fn out_json(value: &serde_json::Value) {
+    out_raw(&json_text(value));
+}
+
+/// The text [`out_json`] writes.
+fn json_text(value: &serde_json::Value) -> String {
+    let json = format!("{value:#}");
+    let scrubbed = agento::runtime::scrub::scrub(&json);
+    let mut escaped = String::with_capacity(scrubbed.len());
+    for c in scrubbed.chars() {
+        if is_bidi(c) {
+            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+fn out_raw(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+}
+
+/// `text` safe to print on a terminal: registered secrets and token shapes
+/// scrubbed ([`agento::runtime::scrub::scrub`]), then every control character
+/// but the tab and every bidirectional formatting character (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C) escaped as `\n`, `\r` or `\u{…}`,
+/// so that text from a goal or a model can neither forge lines nor reorder
+/// what the terminal shows. The archive keeps the text as it was.
+///
+/// ```
+/// use agento_pipeline::console::clean;
+/// assert_eq!(clean("plan \u{202e}txt.exe"), "plan \\u{202e}txt.exe");
+/// assert_eq!(clean("two\nlines\x1b[31m"), "two\\nlines\\u{1b}[31m");
+/// assert_eq!(clean("Café\tplan"), "Café\tplan");
+/// ```
+pub fn clean(text: &str) -> Cow<'_, str> {
+    let scrubbed = agento::runtime::scrub::scrub(text);
+    if !scrubbed.chars().any(needs_escape) {
+        return scrubbed;
+    }
+    let mut escaped = String::with_capacity(scrubbed.len() + 16);
+    for c in scrubbed.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            c if needs_escape(c) => escaped.extend(c.escape_unicode()),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// Whether [`clean`] escapes `c`.
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t') || is_bidi(c)
+}
+
+/// Whether `c` is a bidirectional formatting character.
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn bidi_and_controls_are_escaped_and_plain_text_is_not_copied() {
+        for (raw, shown) in [
+            ("\u{202e}", "\\u{202e}"),
+            ("\u{2066}x\u{2069}", "\\u{2066}x\\u{2069}"),
+            ("\u{200f}\u{061c}", "\\u{200f}\\u{61c}"),
+            ("a\rb", "a\\rb"),
+            ("\u{7}\u{9b}", "\\u{7}\\u{9b}"),
+        ] {
+            assert_eq!(clean(raw), shown, "{raw:?}");
+        }
+        assert!(matches!(
+            clean("plain ✓ text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_escapes_keep_the_json_valid() {
+        let value = serde_json::json!({"goal": "a\u{202e}b\nc", "n": [1, 2]});
+        let escaped = super::json_text(&value);
+        assert!(!escaped.contains('\u{202e}'), "{escaped}");
+        assert!(escaped.contains("a\\u202eb\\nc"), "{escaped}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&escaped).unwrap(),
+            value
+        );
+    }
+
+    #[test]
+    fn registered_secrets_are_scrubbed() {
+        agento::runtime::scrub::register_secret("console-test-secret-5a4b3c2d1e");
+        let shown = clean("goal: console-test-secret-5a4b3c2d1e\u{202e}");
+        assert_eq!(shown, "goal: [REDACTED]\\u{202e}");
     }
 }

@@ -3,6 +3,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use agento::runtime::scrub::scrub;
 use serde::Serialize;
 
 /// Input files larger than this are refused (a goal or plan is kilobytes).
@@ -27,14 +28,17 @@ impl FileError {
     }
 }
 
-/// Reads `path` as UTF-8 JSON text, refusing files over [`MAX_INPUT_BYTES`].
-pub fn read_json(path: &Path, what: &str) -> Result<serde_json::Value, FileError> {
+/// Reads `path` as UTF-8 JSON text (a leading byte-order mark is skipped),
+/// refusing files over [`MAX_INPUT_BYTES`]. `what` names the file in errors;
+/// `if_missing` is the advice given when it does not exist.
+pub fn read_json(
+    path: &Path,
+    what: &str,
+    if_missing: &str,
+) -> Result<serde_json::Value, FileError> {
     let file = std::fs::File::open(path).map_err(|error| {
         if error.kind() == std::io::ErrorKind::NotFound {
-            FileError::new(
-                path,
-                format!("{what} not found (run the previous stage first?)"),
-            )
+            FileError::new(path, format!("{what} not found ({if_missing})"))
         } else {
             FileError::new(path, format!("cannot read {what}: {error}"))
         }
@@ -54,8 +58,30 @@ pub fn read_json(path: &Path, what: &str) -> Result<serde_json::Value, FileError
     }
     let text = std::str::from_utf8(&bytes)
         .map_err(|error| FileError::new(path, format!("{what} is not UTF-8 text ({error})")))?;
-    serde_json::from_str(text)
+    serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
         .map_err(|error| FileError::new(path, format!("{what} is not valid JSON: {error}")))
+}
+
+/// `value` with every registered secret and token shape scrubbed from its
+/// strings and object keys ([`agento::runtime::scrub::scrub`]), so that stage
+/// outputs never hold what the archive would not.
+///
+/// ```
+/// let value = agento_pipeline::files::scrubbed_json(serde_json::json!({"a": ["plain"]}));
+/// assert_eq!(value, serde_json::json!({"a": ["plain"]}));
+/// ```
+pub fn scrubbed_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Value::String(scrub(&text).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrubbed_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (scrub(&key).into_owned(), scrubbed_json(value)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Writes `value` as pretty JSON to `path` atomically: a temporary file in the
@@ -94,19 +120,24 @@ mod tests {
         let path = dir.path().join("out.json");
         write_json_atomic(&path, &serde_json::json!({"a": 1})).unwrap();
         write_json_atomic(&path, &serde_json::json!({"a": 2})).unwrap();
-        assert_eq!(read_json(&path, "the output").unwrap()["a"], 2);
+        assert_eq!(read_json(&path, "the output", "").unwrap()["a"], 2);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
     fn bad_inputs_say_what_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = read_json(&dir.path().join("nope.json"), "the goal file").unwrap_err();
-        assert!(missing.to_string().contains("the goal file not found"));
+        let missing =
+            read_json(&dir.path().join("nope.json"), "the plan", "run stage 1").unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("nope.json: the plan not found (run stage 1)")
+        );
         let binary = dir.path().join("bin.json");
         std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
         assert!(
-            read_json(&binary, "the goal file")
+            read_json(&binary, "the goal file", "")
                 .unwrap_err()
                 .reason
                 .contains("not UTF-8")
@@ -114,10 +145,25 @@ mod tests {
         let prose = dir.path().join("prose.json");
         std::fs::write(&prose, "open a bakery").unwrap();
         assert!(
-            read_json(&prose, "the goal file")
+            read_json(&prose, "the goal file", "")
                 .unwrap_err()
                 .reason
                 .contains("not valid JSON")
         );
+        let bom = dir.path().join("bom.json");
+        std::fs::write(&bom, "\u{feff}{\"goal\": \"x\"}").unwrap();
+        assert_eq!(read_json(&bom, "the goal file", "").unwrap()["goal"], "x");
+    }
+
+    #[test]
+    fn registered_secrets_are_scrubbed_from_values_and_keys() {
+        agento::runtime::scrub::register_secret("files-test-secret-0f9e8d7c6b");
+        let value = scrubbed_json(serde_json::json!({
+            "goal": "use files-test-secret-0f9e8d7c6b here",
+            "files-test-secret-0f9e8d7c6b": [1, "files-test-secret-0f9e8d7c6b"],
+        }));
+        let text = value.to_string();
+        assert!(!text.contains("files-test-secret-0f9e8d7c6b"), "{text}");
+        assert_eq!(value["goal"], "use [REDACTED] here");
     }
 }

@@ -36,7 +36,11 @@ pub enum GoalError {
 impl Goal {
     /// Reads and checks the goal file at `path`.
     pub fn read(path: &Path) -> Result<Self, GoalError> {
-        let value = read_json(path, "the goal file")?;
+        let value = read_json(
+            path,
+            "the goal file",
+            "say which file holds the goal with --goal FILE; the default is project_goal.json",
+        )?;
         Self::from_value(&value).map_err(|reason| GoalError::Shape {
             path: path.display().to_string(),
             reason,

@@ -73,4 +73,14 @@ mod tests {
             assert_eq!(Verdict::parse(reply), verdict, "{reply:?}");
         }
     }
+
+    #[test]
+    fn only_yes_is_accepted() {
+        assert!(Verdict::Yes.accepted());
+        assert!(!Verdict::No.accepted());
+        assert!(!Verdict::Unparseable.accepted(), "anything but YES is NO");
+        for reply in ["I would say YES", "Maybe", "", "Yesterday's draft is fine"] {
+            assert!(!Verdict::parse(reply).accepted(), "{reply:?}");
+        }
+    }
 }

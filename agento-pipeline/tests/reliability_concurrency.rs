@@ -1,7 +1,9 @@
 //! Concurrency: 2 and 8 `agento run --offline` at once in one data directory
-//! (each with its own carrier through `AGENTO_TRACE_CONTEXT`), and two stage
-//! processes of one run appending to the same archive at once. Vendor calls
-//! take 20 ms (60 ms for the two stages) so that the processes overlap.
+//! (each with its own carrier through `AGENTO_TRACE_CONTEXT`), 16 at once
+//! sharing everything (one data directory, one carrier file) each with its own
+//! goal, and two stage processes of one run appending to the same archive at
+//! once. Vendor calls take 20 ms (60 ms for the two stages) so that the
+//! processes overlap.
 
 mod support;
 mod support_reliability;
@@ -11,7 +13,7 @@ use std::collections::HashSet;
 use agento_pipeline::trace::load;
 use agento_pipeline::trace::validate::validate;
 use support::{Workdir, console, named, only_trace, run};
-use support_reliability::{MODULE_SPANS, STAGES, offline, spawn, sweep};
+use support_reliability::{MODULE_SPANS, OUTPUTS, STAGES, offline, spawn, sweep};
 
 const LATENCY_MS: &str = "20";
 
@@ -124,4 +126,92 @@ fn two_stages_of_one_run_appending_at_once_keep_the_archive_valid() {
     let lines = std::fs::read_to_string(&archive.path).unwrap_or_default();
     let spans_in_lines = lines.matches("\"spanId\"").count();
     assert_eq!(spans_in_lines, trace.spans.len(), "every span once");
+}
+
+/// The marker in goal `i` of the shared-directory test: no marker is part of
+/// another.
+fn marker(i: usize) -> String {
+    format!("zqmark{i:02}qz")
+}
+
+/// The markers of `text`.
+fn markers_in(text: &str, count: usize) -> Vec<usize> {
+    (0..count).filter(|i| text.contains(&marker(*i))).collect()
+}
+
+#[test]
+fn sixteen_runs_sharing_one_data_directory_each_work_on_their_own_goal() {
+    const RUNS: usize = 16;
+    let work = Workdir::bakery();
+    for i in 0..RUNS {
+        let goal = serde_json::json!({
+            "goal": format!("Open bakery number {} in Oakland", marker(i)),
+        });
+        std::fs::write(work.path().join(format!("goal-{i}.json")), goal.to_string())
+            .expect("goal file");
+    }
+    let children: Vec<_> = (0..RUNS)
+        .map(|i| {
+            let mut command = work.command(support_reliability::AGENTO);
+            command
+                .args(["run", "--offline", "--quiet", "--json", "--goal"])
+                .arg(format!("goal-{i}.json"))
+                .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
+                .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS);
+            spawn(&mut command)
+        })
+        .collect();
+    let mut run_ids = HashSet::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("agento exits");
+        assert!(output.status.success(), "run {i}: {}", console(&output));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("the --json summary");
+        let run_id = summary["run_id"].as_str().expect("a run id").to_owned();
+        let archive = load(&work.data().join(format!("agento_run_{run_id}.otlp.json")))
+            .expect("the run's archive");
+        let trace = only_trace(&archive);
+        assert!(validate(&archive, trace).is_empty(), "run {i}");
+        let archived = std::fs::read_to_string(&archive.path).expect("archive text");
+        assert_eq!(
+            markers_in(&archived, RUNS),
+            vec![i],
+            "run {i}'s archive holds the goals of runs {:?}",
+            markers_in(&archived, RUNS)
+        );
+        let folder = work.data().join("runs").join(&run_id);
+        for file in OUTPUTS {
+            let text = std::fs::read_to_string(folder.join(file))
+                .unwrap_or_else(|e| panic!("run {i}: {file}: {e}"));
+            assert_eq!(
+                markers_in(&text, RUNS),
+                vec![i],
+                "run {i}'s {file} holds the goals of runs {:?}",
+                markers_in(&text, RUNS)
+            );
+        }
+        let revised: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(folder.join(OUTPUTS[2])).expect("the final plan"),
+        )
+        .expect("JSON");
+        assert!(
+            revised["Original_Goal"]
+                .as_str()
+                .is_some_and(|goal| goal.contains(&marker(i))),
+            "run {i}: {revised}"
+        );
+        assert!(run_ids.insert(run_id), "two runs share a run id");
+    }
+    let folders = std::fs::read_dir(work.data().join("runs"))
+        .expect("the runs folder")
+        .count();
+    assert_eq!(folders, RUNS, "one work folder per run");
+    for file in OUTPUTS {
+        let latest = std::fs::read_to_string(work.data().join(file)).expect("a latest copy");
+        assert_eq!(
+            markers_in(&latest, RUNS).len(),
+            1,
+            "the latest {file} is one run's whole output"
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! Hostile input: goal files that are huge, binary, not UTF-8, deeply nested
 //! or full of control characters; carriers that are garbage, truncated, of a
 //! wrong version or oversized; model replies with unbalanced braces, JSON in
-//! prose, missing fields, wrong types or 1,000 outline steps. Each is a clear
-//! error (or, for JSON in prose, a success), never a panic, and every process
+//! prose, missing fields, wrong types or 1,000 outline steps; a reviewer whose
+//! verdicts are never a plain YES or NO. Each is a clear error (or, for JSON in
+//! prose and unparseable verdicts, a success), never a panic, and every process
 //! runs under a 512 MiB address-space limit (`ulimit -v`), so memory stays
 //! bounded.
 
@@ -13,8 +14,8 @@ use std::process::Command;
 
 use support::{Workdir, console, named, only_trace, run};
 use support_reliability::{
-    AGENTO, Fault, FaultyVendor, MODULE_SPANS, STAGES, Simulator, archives_parse, gemini_reply,
-    module_span, sweep,
+    AGENTO, Fault, FaultyVendor, MODULE_SPANS, OUTPUTS, STAGES, Simulator, archives_parse,
+    gemini_reply, module_span, online, sweep,
 };
 
 /// The address-space limit every process here runs under, in KiB.
@@ -259,4 +260,72 @@ fn a_plan_inside_prose_and_fences_is_used_with_the_users_goal() {
         Some(3)
     );
     sweep(work, &output);
+}
+
+/// An Anthropic Messages answer whose text is `text`.
+fn anthropic_reply(text: &str) -> String {
+    serde_json::json!({
+        "id": "msg_hostile",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 10, "output_tokens": 12}
+    })
+    .to_string()
+}
+
+#[test]
+fn a_verdict_that_is_not_a_plain_yes_counts_as_no() {
+    let work = Workdir::bakery();
+    let simulator = Simulator::start(&work, &[]);
+    // Every Anthropic answer (instructions, verdicts, the review) mentions YES
+    // but does not start with it: an unparseable verdict, every time.
+    let hedge = "I would say YES once the budget is fixed.";
+    let script = (0..40)
+        .map(|_| ("/v1/messages", Fault::Reply(anthropic_reply(hedge))))
+        .collect();
+    let vendor = FaultyVendor::start(&simulator.url, script);
+    let output = run(&mut online(&work, &vendor.url));
+    assert!(
+        output.status.success(),
+        "{}\n{:?}",
+        console(&output),
+        vendor.served()
+    );
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    let verdicts: Vec<_> = trace
+        .spans
+        .iter()
+        .filter(|s| s.text("agento.step_type") == Some("revision_verdict"))
+        .filter_map(|s| s.text("agento.verdict"))
+        .collect();
+    let project: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.data().join(OUTPUTS[1])).expect("the project plan"),
+    )
+    .expect("JSON");
+    let steps = project["Detailed_Outline"]
+        .as_array()
+        .expect("the outline")
+        .len();
+    assert!(steps > 0);
+    assert_eq!(verdicts.len(), steps * 3, "three verdicts per step");
+    assert!(verdicts.iter().all(|v| *v == "unparseable"), "{verdicts:?}");
+    assert!(named(trace, "agento.event.accepted_revision").is_empty());
+    let timed_out = named(trace, "agento.event.timed_out_revision");
+    assert_eq!(timed_out.len(), steps, "every step kept its original");
+    for event in timed_out {
+        assert_eq!(event.text("agento.final_critique"), Some(hedge));
+    }
+    let revised: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.data().join(OUTPUTS[2])).expect("the final plan"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        revised["Detailed_Outline"], project["Detailed_Outline"],
+        "no revision was accepted"
+    );
+    sweep(&work, &output);
 }

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use opentelemetry::trace::SpanKind as OtelSpanKind;
@@ -184,7 +185,7 @@ impl ModuleRun {
         failure: Option<ErrorReport>,
     ) -> ExitCode {
         if let Some(report) = &failure {
-            eprintln!("error: {}", scrub(&report.message));
+            let _ = writeln!(std::io::stderr(), "error: {}", scrub(&report.message));
         }
         self.finish_reported(outcome, failure).exit_code()
     }

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -94,7 +95,8 @@ pub(crate) fn shutdown_active() {
 }
 
 fn warn(message: &str) {
-    eprintln!("agento: warning: {}", scrub(message));
+    // A closed stderr (`| head -1`) must not end the run: the write is dropped.
+    let _ = writeln!(std::io::stderr(), "agento: warning: {}", scrub(message));
 }
 
 type ProcessorHook = Box<dyn FnOnce(&mut Vec<Box<dyn SpanProcessor>>) + Send>;
@@ -479,7 +481,7 @@ impl Inner {
                     .then(|| (self.config.endpoint.as_str(), self.config.protocol.as_str())),
                 archive: self.archive_path.as_deref(),
             });
-            eprintln!("agento: telemetry: {}", scrub(&line));
+            let _ = writeln!(std::io::stderr(), "agento: telemetry: {}", scrub(&line));
         }
         *LAST_REPORT.lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
     }

@@ -43,6 +43,9 @@ pub enum PipelineError {
     /// A stage ran without [`Pipeline::install`](super::Pipeline::install).
     #[error("the pipeline was not set up before running a stage")]
     NotInstalled,
+    /// A stage ran before the run it belongs to was known (no active telemetry).
+    #[error("the stage does not know its run, so it cannot find its run folder")]
+    NoRun,
 }
 
 impl ErrorInfo for PipelineError {
@@ -53,7 +56,7 @@ impl ErrorInfo for PipelineError {
             Self::Output(_) => "output".into(),
             Self::Vendor(error) => error.error_type(),
             Self::Plan { .. } => "bad_plan".into(),
-            Self::NotInstalled => "setup".into(),
+            Self::NotInstalled | Self::NoRun => "setup".into(),
         }
     }
 }

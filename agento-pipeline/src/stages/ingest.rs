@@ -1,6 +1,7 @@
 //! Stage 2, `1_05_Ingest-PlanStructure-to-Plan`: per outline step, one OpenAI
 //! call drafts the deliverable; then per step one call critiques the draft and
-//! asks for improvements. Output: `data/project_plan.json`.
+//! asks for improvements. Output: the run folder's `project_plan.json` (and
+//! the latest copy `data/project_plan.json`).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -10,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::calls::Calls;
 use super::{PLAN_STRUCTURE_FILE, PROJECT_PLAN_FILE, Pipeline, PipelineError, STAGE_2, prompts};
-use crate::files::{read_json, write_json_atomic};
 use crate::plan::PlanStructure;
 
 /// Stage 2's output: the plan with drafted contents and a revision request per step.
@@ -24,10 +24,9 @@ pub struct ProjectPlan {
 }
 
 impl ProjectPlan {
-    /// Reads and validates `data/project_plan.json`.
+    /// Reads and validates the run's `project_plan.json`.
     pub fn read(pipeline: &Pipeline) -> Result<Self, PipelineError> {
-        let path = pipeline.output(PROJECT_PLAN_FILE);
-        let value = read_json(&path, "the project plan").map_err(PipelineError::Input)?;
+        let (path, value) = pipeline.read_input(PROJECT_PLAN_FILE, "the project plan")?;
         let shape = |reason: String| PipelineError::Shape {
             path: path.display().to_string(),
             reason,
@@ -59,8 +58,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
         "stage 2/3 {STAGE_2}: drafts and revision requests (OpenAI {})",
         pipeline.vendors.openai.model()
     ));
-    let input = pipeline.output(PLAN_STRUCTURE_FILE);
-    let value = read_json(&input, "the plan structure").map_err(PipelineError::Input)?;
+    let (input, value) = pipeline.read_input(PLAN_STRUCTURE_FILE, "the plan structure")?;
     let plan = PlanStructure::from_value(&value).map_err(|e| PipelineError::Shape {
         path: input.display().to_string(),
         reason: e.to_string(),
@@ -75,8 +73,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
         plan: drafted,
         revision_requests,
     };
-    let path = pipeline.output(PROJECT_PLAN_FILE);
-    write_json_atomic(&path, &project).map_err(PipelineError::Output)?;
+    let path = pipeline.write_output(PROJECT_PLAN_FILE, &project)?;
     pipeline.report.stage_time(STAGE_2, started.elapsed());
     pipeline
         .console

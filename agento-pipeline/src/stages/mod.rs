@@ -5,6 +5,13 @@
 //!
 //! A stage reads the process's [`Pipeline`] (installed once by the binary):
 //! the vendor clients, the data directory, the goal file, the console.
+//!
+//! Stages hand work on through files in the run's own folder,
+//! `<data dir>/runs/<run id>/`, which a stage binary finds through the run id
+//! the context carrier names; so two runs in one data directory never read
+//! each other's work. Each stage then publishes its output atomically as the
+//! "latest" copy under the well-known name in the data directory
+//! (`plan_structure.json`, `project_plan.json`, `RevisedPlan.json`).
 
 mod calls;
 mod error;
@@ -16,11 +23,14 @@ pub mod revise;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use serde::Serialize;
+
 pub use error::PipelineError;
 
 use agento::runtime::telemetry::RunInfo;
 
 use crate::console::Console;
+use crate::files::{read_json, scrubbed_json, write_json_atomic};
 use crate::report::Recorder;
 use crate::vendors::Vendors;
 
@@ -37,6 +47,8 @@ pub const PLAN_STRUCTURE_FILE: &str = "plan_structure.json";
 pub const PROJECT_PLAN_FILE: &str = "project_plan.json";
 /// Stage 3's output.
 pub const REVISED_PLAN_FILE: &str = "RevisedPlan.json";
+/// The folder of the data directory that holds one folder of work files per run.
+pub const RUNS_DIR: &str = "runs";
 
 /// Everything a stage needs from the process that runs it.
 #[derive(Debug)]
@@ -53,6 +65,10 @@ pub struct Pipeline {
     pub report: Recorder,
     /// The run being recorded, noted by the first stage that runs.
     pub run: OnceLock<RunInfo>,
+    /// Whether this process runs one stage (a stage binary) rather than the
+    /// whole run: only then may a stage whose run folder lacks its input
+    /// fall back to the latest copy.
+    pub single_stage: bool,
 }
 
 static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
@@ -87,9 +103,75 @@ impl Pipeline {
         self.run.get()
     }
 
-    /// The path of output `file` in the data directory.
-    pub fn output(&self, file: &str) -> PathBuf {
+    /// The "latest" copy of output `file`: the well-known name in the data
+    /// directory, replaced atomically by every run that gets that far.
+    pub fn latest(&self, file: &str) -> PathBuf {
         self.data_dir.join(file)
+    }
+
+    /// This run's folder of work files, `<data dir>/runs/<run id>`.
+    ///
+    /// ```
+    /// use agento_pipeline::stages::{Pipeline, RUNS_DIR};
+    /// assert_eq!(RUNS_DIR, "runs");
+    /// assert!(Pipeline::get().is_err()); // no pipeline installed in a doc test
+    /// ```
+    pub fn run_dir(&self) -> Result<PathBuf, PipelineError> {
+        self.run()
+            .map(|run| self.data_dir.join(RUNS_DIR).join(run.run_id.as_str()))
+            .ok_or(PipelineError::NoRun)
+    }
+
+    /// This run's copy of output `file`.
+    pub fn work_file(&self, file: &str) -> Result<PathBuf, PipelineError> {
+        Ok(self.run_dir()?.join(file))
+    }
+
+    /// Writes stage output `file`, registered secrets scrubbed: this run's
+    /// copy, then the latest copy (each atomically). Returns this run's copy.
+    pub fn write_output<T: Serialize + ?Sized>(
+        &self,
+        file: &str,
+        value: &T,
+    ) -> Result<PathBuf, PipelineError> {
+        let path = self.work_file(file)?;
+        let value = serde_json::to_value(value).map_err(|error| {
+            PipelineError::Output(crate::files::FileError {
+                path: path.clone(),
+                reason: format!("cannot encode: {error}"),
+            })
+        })?;
+        let value = scrubbed_json(value);
+        write_json_atomic(&path, &value).map_err(PipelineError::Output)?;
+        write_json_atomic(&self.latest(file), &value).map_err(PipelineError::Output)?;
+        Ok(path)
+    }
+
+    /// Reads stage input `file` (`what` names it in errors) from this run's
+    /// folder. A stage binary whose run has no copy (its run came from
+    /// `TRACEPARENT` alone, or the earlier stage ran before run folders
+    /// existed) reads the latest copy instead and says so; `agento run`
+    /// never does.
+    pub fn read_input(
+        &self,
+        file: &str,
+        what: &str,
+    ) -> Result<(PathBuf, serde_json::Value), PipelineError> {
+        let own = self.work_file(file)?;
+        let path = if self.single_stage && !own.exists() {
+            let latest = self.latest(file);
+            self.console.say(&format!(
+                "  this run has no {} of its own: reading the latest copy {}",
+                Self::show(&own),
+                Self::show(&latest)
+            ));
+            latest
+        } else {
+            own
+        };
+        let value = read_json(&path, what, "run the previous stage first?")
+            .map_err(PipelineError::Input)?;
+        Ok((path, value))
     }
 
     /// `path` relative to the current directory when it is inside it.

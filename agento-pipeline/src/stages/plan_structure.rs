@@ -1,5 +1,6 @@
 //! Stage 1, `1_01_JSON_Goal_to_PlanStructure`: the goal file → one Gemini call
-//! → a validated plan structure in `data/plan_structure.json`.
+//! → a validated plan structure in the run folder's `plan_structure.json`
+//! (and the latest copy `data/plan_structure.json`).
 
 use std::time::Instant;
 
@@ -7,7 +8,6 @@ use agento::{agento_module, record_user_goal, step};
 
 use super::calls::Calls;
 use super::{PLAN_STRUCTURE_FILE, Pipeline, PipelineError, STAGE_1, prompts};
-use crate::files::write_json_atomic;
 use crate::goal::Goal;
 use crate::plan::PlanStructure;
 
@@ -28,8 +28,7 @@ pub async fn run() -> Result<PlanStructure, PipelineError> {
     };
     let mut plan = generate_plan_structure(&calls, &goal.goal).await?;
     plan.expected_response = goal.expected_response;
-    let path = pipeline.output(PLAN_STRUCTURE_FILE);
-    write_json_atomic(&path, &plan).map_err(PipelineError::Output)?;
+    let path = pipeline.write_output(PLAN_STRUCTURE_FILE, &plan)?;
     pipeline.report.stage_time(STAGE_1, started.elapsed());
     pipeline.console.say(&format!(
         "  plan \"{}\" with {} steps → {}",

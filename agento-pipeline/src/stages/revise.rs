@@ -2,7 +2,8 @@
 //! three iterations of Anthropic instructions → Gemini revision → Anthropic
 //! verdict (parsed strictly). YES replaces the content (`accepted_revision`);
 //! three NOs keep the original (`timed_out_revision`). Then a holistic review,
-//! the final plan on the module span, and `data/RevisedPlan.json`.
+//! the final plan on the module span, and the run folder's `RevisedPlan.json`
+//! (and the latest copy `data/RevisedPlan.json`).
 
 use std::time::Instant;
 
@@ -18,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use super::calls::Calls;
 use super::ingest::ProjectPlan;
 use super::{Pipeline, PipelineError, REVISED_PLAN_FILE, STAGE_3, prompts};
-use crate::files::write_json_atomic;
 use crate::plan::PlanStructure;
 use crate::verdict::Verdict;
 
@@ -58,8 +58,7 @@ pub async fn run() -> Result<RevisedPlan, PipelineError> {
     let revised = further_revise_plan(&calls, &project).await?;
     let final_json = serde_json::to_string(&revised).unwrap_or_default();
     record_final_response(&revised);
-    let path = pipeline.output(REVISED_PLAN_FILE);
-    write_json_atomic(&path, &revised).map_err(PipelineError::Output)?;
+    let path = pipeline.write_output(REVISED_PLAN_FILE, &revised)?;
     pipeline.report.stage_time(STAGE_3, started.elapsed());
     pipeline.console.say(&format!(
         "  final plan ({} characters) → {}",

@@ -82,16 +82,18 @@ impl Workdir {
         load(&archives[0]).expect("archive loads")
     }
 
-    /// Every file under the data directory, as text.
+    /// Every file under the data directory (the run folders too), as text.
     pub fn all_output(&self) -> String {
         let mut text = String::new();
-        for entry in std::fs::read_dir(self.data())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if let Ok(content) = std::fs::read_to_string(entry.path()) {
-                text.push_str(&content);
+        let mut dirs = vec![self.data()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(content) = std::fs::read_to_string(&path) {
+                    text.push_str(&content);
+                }
             }
         }
         text
