@@ -238,6 +238,7 @@ fn a_parent_id_cycle_is_named_by_validate_and_show_and_report_return() {
     for name in ["root", "loop_a", "loop_b", "below_loop"] {
         assert_eq!(stdout.matches(&format!("{name} [")).count(), 1, "{stdout}");
     }
+    assert!(!stdout.contains("is not in the file"), "{stdout}");
 
     let html = work.path().join("cycle.html");
     let output = run(work

@@ -139,7 +139,7 @@ fn prefixes(lasts: &[bool], depth: usize) -> (String, String) {
 }
 
 /// Draws the walk `placed` (one [`Tree`] walk or several, in order).
-fn draw(trace: &Trace, placed: &[Placed], style: Style, out: &mut String) {
+fn draw(trace: &Trace, tree: &Tree, placed: &[Placed], style: Style, out: &mut String) {
     let mut lasts: Vec<bool> = Vec::new();
     for p in placed {
         lasts.truncate(p.depth);
@@ -148,7 +148,7 @@ fn draw(trace: &Trace, placed: &[Placed], style: Style, out: &mut String) {
         let span = &trace.spans[p.index];
         let (prefix, under) = prefixes(&lasts, p.depth);
         let _ = write!(out, "{prefix}{}", line(span, style));
-        if p.depth == 0 && !span.parent_span_id.is_empty() {
+        if p.depth == 0 && !span.parent_span_id.is_empty() && tree.parent(p.index).is_none() {
             let _ = write!(
                 out,
                 " {}",
@@ -175,7 +175,7 @@ fn draw(trace: &Trace, placed: &[Placed], style: Style, out: &mut String) {
 pub fn render(trace: &Trace, style: Style) -> String {
     let mut out = String::new();
     let tree = Tree::build(&trace.spans);
-    draw(trace, tree.reachable(), style, &mut out);
+    draw(trace, &tree, tree.reachable(), style, &mut out);
     if !tree.unreachable().is_empty() {
         let _ = writeln!(
             out,
@@ -191,7 +191,7 @@ pub fn render(trace: &Trace, style: Style) -> String {
         );
         for cycle in tree.cycles() {
             let _ = writeln!(out, "parent ids form a cycle: {}", cycle_text(trace, cycle));
-            draw(trace, tree.subtree(cycle[0]), style, &mut out);
+            draw(trace, &tree, tree.subtree(cycle[0]), style, &mut out);
         }
     }
     let _ = writeln!(
