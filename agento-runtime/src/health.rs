@@ -70,6 +70,11 @@ impl Health {
         self.unreachable.store(true, Ordering::Relaxed);
     }
 
+    /// An export reached the collector (it listens after all).
+    pub fn collector_reached(&self) {
+        self.unreachable.store(false, Ordering::Relaxed);
+    }
+
     /// The counters now.
     pub fn snapshot(&self) -> HealthReport {
         let queued = self.otlp_queued.load(Ordering::Relaxed);
