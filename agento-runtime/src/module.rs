@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
+use std::path::Path;
 use std::process::ExitCode;
 
 use opentelemetry::trace::SpanKind as OtelSpanKind;
@@ -186,7 +187,28 @@ impl ModuleRun {
         if let Some(report) = &failure {
             eprintln!("error: {}", scrub(&report.message));
         }
-        self.finish_reported(outcome, failure).exit_code()
+        let archive = self
+            .telemetry
+            .as_ref()
+            .and_then(|t| t.archive_path().map(Path::to_owned));
+        let code = self.finish_reported(outcome, failure).exit_code();
+        // A module that owned its telemetry fails when spans missed the archive
+        // (a full disk): the trace of the run is incomplete.
+        if let Some(archive) = archive
+            && let Some(lost) = telemetry::last_report().filter(|r| r.archive_failed > 0)
+        {
+            eprintln!(
+                "error: the trace archive {} is incomplete: {} of {} spans were archived ({})",
+                archive.display(),
+                lost.archived,
+                lost.ended,
+                lost.first_archive_error
+                    .as_deref()
+                    .unwrap_or("unknown error")
+            );
+            return ExitCode::FAILURE;
+        }
+        code
     }
 }
 
