@@ -142,7 +142,7 @@ fn with_no_collector_listening_the_exit_line_says_so_in_plain_words() {
         assert_eq!(output.status.code(), Some(0), "{text}");
         let spans = assert_complete_run(&work, &text);
         let line = format!(
-            "agento: telemetry: nothing listens at {endpoint} (OTLP {protocol}): {spans} spans \
+            "agento: telemetry: no collector listens at {endpoint} (OTLP {protocol}): {spans} spans \
              were not exported; the archive {} has all {spans} spans. To stop trying, set \
              OTEL_TRACES_EXPORTER=none\n",
             work.archives()[0].display()

@@ -174,7 +174,7 @@ impl HealthReport {
     ///     live: Some(("http://127.0.0.1:9", "grpc")),
     ///     archive: Some(std::path::Path::new("data/agento_run_x.otlp.json")),
     /// });
-    /// assert_eq!(line, "nothing listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
+    /// assert_eq!(line, "no collector listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
     ///     exported; the archive data/agento_run_x.otlp.json has all 67 spans. To stop trying, \
     ///     set OTEL_TRACES_EXPORTER=none");
     /// ```
@@ -215,7 +215,7 @@ impl HealthReport {
                 };
                 if self.exported == 0 {
                     format!(
-                        "nothing listens at {endpoint} (OTLP {protocol}): {} spans were not \
+                        "no collector listens at {endpoint} (OTLP {protocol}): {} spans were not \
                          exported; {archive}. To stop trying, set OTEL_TRACES_EXPORTER=none",
                         self.not_exported()
                     )

@@ -37,6 +37,7 @@ pub mod run;
 pub mod secrets;
 mod signals;
 pub mod span;
+mod stderr;
 pub mod telemetry;
 mod tracer;
 pub mod truncate;

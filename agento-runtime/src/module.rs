@@ -185,7 +185,7 @@ impl ModuleRun {
         failure: Option<ErrorReport>,
     ) -> ExitCode {
         if let Some(report) = &failure {
-            eprintln!("error: {}", scrub(&report.message));
+            crate::stderr::line(&format!("error: {}", scrub(&report.message)));
         }
         let archive = self
             .telemetry
@@ -197,7 +197,7 @@ impl ModuleRun {
         if let Some(archive) = archive
             && let Some(lost) = telemetry::last_report().filter(|r| r.archive_failed > 0)
         {
-            eprintln!(
+            crate::stderr::line(&format!(
                 "error: the trace archive {} is incomplete: {} of {} spans were archived ({})",
                 archive.display(),
                 lost.archived,
@@ -205,7 +205,7 @@ impl ModuleRun {
                 lost.first_archive_error
                     .as_deref()
                     .unwrap_or("unknown error")
-            );
+            ));
             return ExitCode::FAILURE;
         }
         code
