@@ -264,6 +264,7 @@ fn finish(
             "run_id": run.map(|run| run.run_id.to_string()),
             "archive": archive.as_ref().map(|p| p.display().to_string()),
             "spans": spans,
+            "archive_complete": archive_incomplete.is_none(),
             "wall_ms": elapsed.as_millis(),
             "stage_ms": report.stage_ms,
             "tokens": report.tokens,

@@ -131,26 +131,28 @@ fn malformed_variables_warn_once_each_and_change_nothing_else() {
 
 #[test]
 fn with_no_collector_listening_the_exit_line_says_so_in_plain_words() {
-    let work = Workdir::bakery();
-    let port = closed_port();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let output = run(offline(&work)
-        .env("OTEL_TRACES_EXPORTER", "otlp")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint));
-    let text = console(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
-    let spans = assert_complete_run(&work, &text);
-    let line = format!(
-        "agento: telemetry: nothing listens at {endpoint} (OTLP grpc): {spans} spans were not \
-         exported; the archive {} has all {spans} spans. To stop trying, set \
-         OTEL_TRACES_EXPORTER=none\n",
-        work.archives()[0].display()
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains(&line),
-        "expected {line:?} in:\n{text}"
-    );
-    assert!(!text.contains("TonicTracesClient"), "{text}");
+    for protocol in ["grpc", "http/protobuf", "http/json"] {
+        let work = Workdir::bakery();
+        let endpoint = format!("http://127.0.0.1:{}", closed_port());
+        let output = run(offline(&work)
+            .env("OTEL_TRACES_EXPORTER", "otlp")
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint));
+        let text = console(&output);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        let spans = assert_complete_run(&work, &text);
+        let line = format!(
+            "agento: telemetry: no collector listens at {endpoint} (OTLP {protocol}): {spans} spans \
+             were not exported; the archive {} has all {spans} spans. To stop trying, set \
+             OTEL_TRACES_EXPORTER=none\n",
+            work.archives()[0].display()
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(&line),
+            "expected {line:?} in:\n{text}"
+        );
+        assert!(!text.contains("TonicTracesClient"), "{text}");
+    }
 }
 
 /// A loopback OTLP/HTTP receiver keeping every request body.

@@ -9,7 +9,7 @@ mod support_reliability;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use support::{Workdir, console, run};
-use support_reliability::{AGENTO, offline};
+use support_reliability::{AGENTO, STAGES, offline};
 
 #[test]
 fn a_full_disk_cuts_the_archive_to_whole_lines_and_fails_the_run() {
@@ -70,4 +70,33 @@ fn a_full_disk_cuts_the_archive_to_whole_lines_and_fails_the_run() {
         "limit {} bytes: {archived} of {total} spans archived",
         blocks * 1024
     );
+}
+
+#[test]
+fn a_stage_binary_on_a_full_disk_fails_too() {
+    let stage = |work: &Workdir, limit: Option<u64>| {
+        let limit = limit.map_or_else(|| "unlimited".to_owned(), |blocks| blocks.to_string());
+        run(work
+            .command("bash")
+            .arg("-c")
+            .arg(format!(
+                "trap '' XFSZ; ulimit -f {limit}; exec \"$0\" --offline --goal goal.json --quiet"
+            ))
+            .arg(STAGES[0]))
+    };
+    let work = Workdir::bakery();
+    let complete = stage(&work, None);
+    assert!(complete.status.success(), "{}", console(&complete));
+    let full_size = std::fs::metadata(&work.archives()[0]).unwrap().len();
+
+    let work = Workdir::bakery();
+    let output = stage(&work, Some(full_size / 2 / 1024));
+    let text = console(&output);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("error: the trace archive "), "{text}");
+    assert!(text.contains(" is incomplete: "), "{text}");
+    let archived = std::fs::read_to_string(&work.archives()[0]).unwrap();
+    for line in archived.lines() {
+        serde_json::from_str::<ExportTraceServiceRequest>(line).expect("every line parses");
+    }
 }

@@ -150,7 +150,7 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn the_fuzz_corpus_replays_cleanly() {
     use agento::runtime::carrier::{Carrier, CarrierRead};
-    use agento::runtime::scrub::Scrubber;
+    use agento::runtime::secrets::Scrubber;
     use agento::runtime::truncate::truncate;
 
     for (name, bytes) in corpus("carrier") {

@@ -283,3 +283,40 @@ fn a_second_signal_cuts_the_exit_flush_short() {
     assert_eq!(root.status_message, "interrupted by SIGTERM");
     println!("exited {waited:?} after the second signal");
 }
+
+#[test]
+fn sighup_with_the_terminal_gone_still_ends_the_run_cleanly() {
+    // The terminal closed: SIGHUP, and stdout/stderr lead nowhere. The exit
+    // line (no collector listens) must not turn the exit into a panic.
+    let work = Workdir::bakery();
+    let mut child = spawn(
+        offline(&work)
+            .env("OTEL_TRACES_EXPORTER", "otlp")
+            .env(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{}", support_reliability::closed_port()),
+            )
+            .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
+            .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while work.archives().is_empty() {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    kill(child.id(), "HUP");
+    let status = child.wait().expect("agento exits");
+    assert_eq!(status.code(), Some(129));
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    assert_parents_present(trace);
+    let root = trace
+        .spans
+        .iter()
+        .find(|s| s.parent_span_id.is_empty())
+        .expect("the root is archived");
+    assert_eq!(root.status_message, "interrupted by SIGHUP");
+}

@@ -70,6 +70,11 @@ impl Health {
         self.unreachable.store(true, Ordering::Relaxed);
     }
 
+    /// An export reached the collector (it listens after all).
+    pub fn collector_reached(&self) {
+        self.unreachable.store(false, Ordering::Relaxed);
+    }
+
     /// The counters now.
     pub fn snapshot(&self) -> HealthReport {
         let queued = self.otlp_queued.load(Ordering::Relaxed);
@@ -169,9 +174,25 @@ impl HealthReport {
     ///     live: Some(("http://127.0.0.1:9", "grpc")),
     ///     archive: Some(std::path::Path::new("data/agento_run_x.otlp.json")),
     /// });
-    /// assert_eq!(line, "nothing listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
+    /// assert_eq!(line, "no collector listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
     ///     exported; the archive data/agento_run_x.otlp.json has all 67 spans. To stop trying, \
     ///     set OTEL_TRACES_EXPORTER=none");
+    /// ```
+    ///
+    /// A collector that went away mid-run is named as such:
+    ///
+    /// ```
+    /// # use agento_runtime::health::{Destinations, HealthReport};
+    /// let report = HealthReport {
+    ///     ended: 67, archived: 67, otlp_queued: 67, exported: 40, export_failed: 27,
+    ///     collector_unreachable: true, ..HealthReport::default()
+    /// };
+    /// let line = report.exit_line(Destinations {
+    ///     live: Some(("http://127.0.0.1:9", "grpc")),
+    ///     archive: Some(std::path::Path::new("run.otlp.json")),
+    /// });
+    /// assert_eq!(line, "the collector at http://127.0.0.1:9 (OTLP grpc) stopped listening: \
+    ///     27 of 67 spans were not exported; the archive run.otlp.json has all 67 spans");
     /// ```
     pub fn exit_line(&self, to: Destinations<'_>) -> String {
         match to.live {
@@ -192,11 +213,20 @@ impl HealthReport {
                     ),
                     None => "no archive was written (AGENTO_ARCHIVE=off)".to_owned(),
                 };
-                format!(
-                    "nothing listens at {endpoint} (OTLP {protocol}): {} spans were not exported; \
-                     {archive}. To stop trying, set OTEL_TRACES_EXPORTER=none",
-                    self.not_exported()
-                )
+                if self.exported == 0 {
+                    format!(
+                        "no collector listens at {endpoint} (OTLP {protocol}): {} spans were not \
+                         exported; {archive}. To stop trying, set OTEL_TRACES_EXPORTER=none",
+                        self.not_exported()
+                    )
+                } else {
+                    format!(
+                        "the collector at {endpoint} (OTLP {protocol}) stopped listening: {} of \
+                         {} spans were not exported; {archive}",
+                        self.not_exported(),
+                        self.otlp_queued
+                    )
+                }
             }
             live => {
                 let archive = to.archive.map_or_else(

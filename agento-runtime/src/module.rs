@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
-use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use opentelemetry::trace::SpanKind as OtelSpanKind;
@@ -185,9 +185,30 @@ impl ModuleRun {
         failure: Option<ErrorReport>,
     ) -> ExitCode {
         if let Some(report) = &failure {
-            let _ = writeln!(std::io::stderr(), "error: {}", scrub(&report.message));
+            crate::stderr::line(&format!("error: {}", scrub(&report.message)));
         }
-        self.finish_reported(outcome, failure).exit_code()
+        let archive = self
+            .telemetry
+            .as_ref()
+            .and_then(|t| t.archive_path().map(Path::to_owned));
+        let code = self.finish_reported(outcome, failure).exit_code();
+        // A module that owned its telemetry fails when spans missed the archive
+        // (a full disk): the trace of the run is incomplete.
+        if let Some(archive) = archive
+            && let Some(lost) = telemetry::last_report().filter(|r| r.archive_failed > 0)
+        {
+            crate::stderr::line(&format!(
+                "error: the trace archive {} is incomplete: {} of {} spans were archived ({})",
+                archive.display(),
+                lost.archived,
+                lost.ended,
+                lost.first_archive_error
+                    .as_deref()
+                    .unwrap_or("unknown error")
+            ));
+            return ExitCode::FAILURE;
+        }
+        code
     }
 }
 

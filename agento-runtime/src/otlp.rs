@@ -2,7 +2,7 @@
 //! (batch size 512), run on a small Tokio runtime of our own so that it works
 //! the same under a sync `main`, `#[tokio::main]` or a test harness, and
 //! counted, because the SDK does not report what its queue drops. `http/json`
-//! bodies are sent on one line ([`crate::compact_json`]).
+//! bodies are sent on one line ([`crate::http_client`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,9 +20,9 @@ use opentelemetry_sdk::trace::{
 };
 use tokio::runtime::{Handle, Runtime};
 
-use crate::compact_json::CompactJsonClient;
 use crate::config::{Config, Protocol};
 use crate::health::Health;
+use crate::http_client::ExportClient;
 use crate::secrets::Scrubbing;
 
 /// Spans per export request.
@@ -67,7 +67,7 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
         .map_err(|error| format!("cannot start the export runtime: {error}"))?;
     let built = {
         let _entered = runtime.enter();
-        build_exporter(config)
+        build_exporter(config, health)
     };
     let exporter = match built {
         Ok(exporter) => exporter,
@@ -111,7 +111,10 @@ fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
         .with_max_jitter(Duration::from_millis(10))
 }
 
-fn build_exporter(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
+fn build_exporter(
+    config: &Config,
+    health: &Arc<Health>,
+) -> Result<opentelemetry_otlp::SpanExporter, String> {
     let built = match config.protocol {
         Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -121,13 +124,20 @@ fn build_exporter(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, S
         Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(OtlpProtocol::HttpBinary)
+            .with_http_client(ExportClient::new(
+                config.export_timeout,
+                Arc::clone(health),
+            )?)
             .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
         Protocol::HttpJson => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(OtlpProtocol::HttpJson)
-            .with_http_client(CompactJsonClient::new(config.export_timeout)?)
+            .with_http_client(ExportClient::new(
+                config.export_timeout,
+                Arc::clone(health),
+            )?)
             .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
@@ -169,7 +179,10 @@ impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
             .unreachable
             .store(result.is_err(), Ordering::Release);
         match &result {
-            Ok(()) => self.health.exported(count),
+            Ok(()) => {
+                self.health.collector_reached();
+                self.health.exported(count);
+            }
             Err(error) => {
                 let error = error.to_string();
                 if is_unreachable(&error) {
@@ -196,18 +209,13 @@ impl<E: SpanExporter + 'static> SpanExporter for RuntimeBridge<E> {
     }
 }
 
-/// Whether an export error says that nothing accepted the connection (as
-/// opposed to a collector that answered with an error).
+/// Whether a gRPC export error says that nothing accepted the connection (as
+/// opposed to a collector that answered with an error). The HTTP client
+/// reports failed connections itself ([`crate::http_client`]).
 fn is_unreachable(error: &str) -> bool {
-    [
-        "Connection refused",
-        "tcp connect error",
-        "error sending request",
-        "dns error",
-        "error trying to connect",
-    ]
-    .iter()
-    .any(|sign| error.contains(sign))
+    ["tcp connect error", "Connection refused", "dns error"]
+        .iter()
+        .any(|sign| error.contains(sign))
 }
 
 /// The batch processor, counting the spans handed to it.

@@ -43,10 +43,10 @@ pub(crate) fn install() -> Result<(), String> {
                             terminate(first);
                         }
                         if let Some(second) = received.next() {
-                            eprintln!(
+                            crate::stderr::line(&format!(
                                 "agento: {} during the exit flush: exiting without waiting for it",
                                 name(second)
-                            );
+                            ));
                             std::process::exit(128 + first);
                         }
                     })

@@ -95,8 +95,7 @@ pub(crate) fn shutdown_active() {
 }
 
 fn warn(message: &str) {
-    // A closed stderr (`| head -1`) must not end the run: the write is dropped.
-    let _ = writeln!(std::io::stderr(), "agento: warning: {}", scrub(message));
+    crate::stderr::line(&format!("agento: warning: {}", scrub(message)));
 }
 
 type ProcessorHook = Box<dyn FnOnce(&mut Vec<Box<dyn SpanProcessor>>) + Send>;
@@ -481,7 +480,7 @@ impl Inner {
                     .then(|| (self.config.endpoint.as_str(), self.config.protocol.as_str())),
                 archive: self.archive_path.as_deref(),
             });
-            let _ = writeln!(std::io::stderr(), "agento: telemetry: {}", scrub(&line));
+            crate::stderr::line(&format!("agento: telemetry: {}", scrub(&line)));
         }
         *LAST_REPORT.lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
     }

@@ -5,7 +5,7 @@
 
 use agento_runtime::RunId;
 use agento_runtime::carrier::{Carrier, CarrierRead};
-use agento_runtime::scrub::{REDACTED, Scrubber};
+use agento_runtime::secrets::{REDACTED, Scrubber};
 use agento_runtime::truncate::{KEEP_CHARS, LIMIT_CHARS, MARKER, truncate};
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};

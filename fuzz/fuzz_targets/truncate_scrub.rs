@@ -2,7 +2,7 @@
 //! plus the marker, and a known secret never survives.
 #![no_main]
 
-use agento_runtime::scrub::Scrubber;
+use agento_runtime::secrets::Scrubber;
 use agento_runtime::truncate::{KEEP_CHARS, MARKER, truncate};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

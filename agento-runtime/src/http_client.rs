@@ -1,13 +1,16 @@
-//! One-line OTLP/HTTP JSON bodies.
+//! The HTTP client of the OTLP/HTTP exporter: `reqwest`, as the exporter's
+//! own default, plus two things the exporter does not do.
 //!
-//! `opentelemetry-otlp` serialises `http/json` requests with
-//! `serde_json::to_string_pretty` (2.6 times the bytes of protobuf for the same
-//! spans). [`CompactJsonClient`] is the HTTP client we hand the exporter: it
-//! re-serialises a JSON trace request compactly — through the official
-//! `ExportTraceServiceRequest` type, so the body stays exactly what the
-//! exporter meant — and sends it with `reqwest`, as the exporter's own client
-//! would.
+//! - **One-line JSON.** `opentelemetry-otlp` serialises `http/json` requests
+//!   with `serde_json::to_string_pretty` (2.6 times the bytes of protobuf for
+//!   the same spans). A JSON trace request is re-serialised compactly, through
+//!   the official `ExportTraceServiceRequest` type, so the body stays exactly
+//!   what the exporter meant.
+//! - **Knowing that nothing listens.** The exporter reports every transport
+//!   failure as "network error"; a failed connection is recorded in
+//!   [`Health`] so the exit line can say that nothing listens at the endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,19 +19,23 @@ use http::{HeaderValue, Request, Response};
 use opentelemetry_http::{HttpClient, HttpError};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-/// The exporter's HTTP client, sending JSON trace requests on one line.
+use crate::health::Health;
+
+/// The exporter's HTTP client.
 #[derive(Debug, Clone)]
-pub(crate) struct CompactJsonClient {
+pub(crate) struct ExportClient {
     inner: reqwest_otlp::Client,
+    health: Arc<Health>,
 }
 
-impl CompactJsonClient {
-    /// A client whose requests time out after `timeout` (the exporter's timeout).
-    pub(crate) fn new(timeout: Duration) -> Result<Self, String> {
+impl ExportClient {
+    /// A client whose requests time out after `timeout` (the exporter's
+    /// timeout), reporting failed connections to `health`.
+    pub(crate) fn new(timeout: Duration, health: Arc<Health>) -> Result<Self, String> {
         reqwest_otlp::Client::builder()
             .timeout(timeout)
             .build()
-            .map(|inner| Self { inner })
+            .map(|inner| Self { inner, health })
             .map_err(|error| format!("cannot build the HTTP client: {error}"))
     }
 }
@@ -41,7 +48,7 @@ pub(crate) fn compact(body: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[async_trait::async_trait]
-impl HttpClient for CompactJsonClient {
+impl HttpClient for ExportClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let is_plain_json = request
             .headers()
@@ -58,7 +65,15 @@ impl HttpClient for CompactJsonClient {
             }
             None => request,
         };
-        self.inner.send_bytes(request).await
+        let sent = self.inner.send_bytes(request).await;
+        if let Err(error) = &sent
+            && error
+                .downcast_ref::<reqwest_otlp::Error>()
+                .is_some_and(reqwest_otlp::Error::is_connect)
+        {
+            self.health.collector_unreachable();
+        }
+        sent
     }
 }
 
