@@ -263,6 +263,7 @@ fn finish(
             "error": outcome.as_ref().err().map(ToString::to_string),
             "run_id": run.map(|run| run.run_id.to_string()),
             "archive": archive.as_ref().map(|p| p.display().to_string()),
+            "run_folder": pipeline.run_dir().ok().map(|p| p.display().to_string()),
             "spans": spans,
             "archive_complete": archive_incomplete.is_none(),
             "wall_ms": elapsed.as_millis(),

@@ -150,10 +150,9 @@ pub fn out_json(value: &serde_json::Value) {
 
 /// The text [`out_json`] writes.
 fn json_text(value: &serde_json::Value) -> String {
-    let json = format!("{value:#}");
-    let scrubbed = agento::runtime::scrub::scrub(&json);
-    let mut escaped = String::with_capacity(scrubbed.len());
-    for c in scrubbed.chars() {
+    let json = format!("{:#}", crate::files::scrubbed_json(value.clone()));
+    let mut escaped = String::with_capacity(json.len());
+    for c in json.chars() {
         if is_bidi(c) {
             escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
@@ -237,6 +236,12 @@ mod tests {
         let value = serde_json::json!({"goal": "a\u{202e}b\nc", "n": [1, 2]});
         let escaped = super::json_text(&value);
         assert!(!escaped.contains('\u{202e}'), "{escaped}");
+        agento::runtime::scrub::register_secret("console-json-secret-9f8e7d6c5b");
+        let secret = serde_json::json!({"error": "key console-json-secret-9f8e7d6c5b refused"});
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&super::json_text(&secret)).unwrap(),
+            serde_json::json!({"error": "key [REDACTED] refused"})
+        );
         assert!(escaped.contains("a\\u202eb\\nc"), "{escaped}");
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&escaped).unwrap(),

@@ -180,6 +180,11 @@ fn sixteen_runs_sharing_one_data_directory_each_work_on_their_own_goal() {
             markers_in(&archived, RUNS)
         );
         let folder = work.data().join("runs").join(&run_id);
+        assert_eq!(
+            summary["run_folder"].as_str(),
+            Some(folder.to_string_lossy().as_ref()),
+            "the summary names the run's folder"
+        );
         for file in OUTPUTS {
             let text = std::fs::read_to_string(folder.join(file))
                 .unwrap_or_else(|e| panic!("run {i}: {file}: {e}"));

@@ -15,8 +15,8 @@ use agento_pipeline::trace::validate::validate;
 use support::{SENTINELS, Workdir, console, named, only_trace, run};
 use support_reliability::{AGENTO, MODULE_SPANS, OUTPUTS, STAGES, offline, sweep};
 
-#[test]
-fn a_console_pipe_closed_after_one_line_does_not_stop_the_run() {
+/// `agento run --offline 2>&1 | head -1` with `envs`: the run completes.
+fn console_closed_after_one_line(envs: &[(&str, String)]) {
     let work = Workdir::bakery();
     let (reader, writer) = std::io::pipe().expect("a pipe");
     let mut command = work.command(AGENTO);
@@ -25,6 +25,7 @@ fn a_console_pipe_closed_after_one_line_does_not_stop_the_run() {
         // The stages take a while, so most lines come after the pipe closed.
         .env("AGENTO_SIM_OPENAI_LATENCY_MS", "30")
         .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", "10")
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdout(writer.try_clone().expect("the pipe again"))
         .stderr(writer);
     let mut child = command.spawn().expect("agento starts");
@@ -49,6 +50,24 @@ fn a_console_pipe_closed_after_one_line_does_not_stop_the_run() {
     let root = trace.roots();
     assert_eq!(root.len(), 1);
     assert_eq!(root[0].status_code, 1, "the run ended OK");
+}
+
+#[test]
+fn a_console_pipe_closed_after_one_line_does_not_stop_the_run() {
+    console_closed_after_one_line(&[]);
+}
+
+#[test]
+fn the_telemetry_warning_at_exit_into_a_closed_pipe_does_not_stop_the_run() {
+    // No collector listens there: the runtime reports the unexported spans
+    // on stderr at exit, after the pipe closed.
+    console_closed_after_one_line(&[
+        ("OTEL_TRACES_EXPORTER", "otlp".to_owned()),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", support_reliability::closed_port()),
+        ),
+    ]);
 }
 
 #[test]

@@ -109,13 +109,9 @@ impl Pipeline {
         self.data_dir.join(file)
     }
 
-    /// This run's folder of work files, `<data dir>/runs/<run id>`.
-    ///
-    /// ```
-    /// use agento_pipeline::stages::{Pipeline, RUNS_DIR};
-    /// assert_eq!(RUNS_DIR, "runs");
-    /// assert!(Pipeline::get().is_err()); // no pipeline installed in a doc test
-    /// ```
+    /// This run's folder of work files, `<data dir>/runs/<run id>` (the run
+    /// id is checked by [`RunId::parse`](agento::runtime::RunId::parse), so it
+    /// never names a path outside the data directory).
     pub fn run_dir(&self) -> Result<PathBuf, PipelineError> {
         self.run()
             .map(|run| self.data_dir.join(RUNS_DIR).join(run.run_id.as_str()))
