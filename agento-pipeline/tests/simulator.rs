@@ -218,7 +218,12 @@ async fn responses_have_each_vendors_shape() {
         Some(
             usage["promptTokenCount"].as_u64().unwrap()
                 + usage["candidatesTokenCount"].as_u64().unwrap()
+                + usage["thoughtsTokenCount"].as_u64().unwrap()
         )
+    );
+    assert_eq!(
+        usage["promptTokensDetails"][0]["tokenCount"],
+        usage["promptTokenCount"]
     );
     let openai: Value = http
         .post(format!("{url}/v1/chat/completions"))
@@ -243,6 +248,8 @@ async fn responses_have_each_vendors_shape() {
         "I received a prompt of 2 characters."
     );
     assert!(openai["usage"]["completion_tokens_details"]["reasoning_tokens"].is_u64());
+    assert_eq!(openai["service_tier"], "default");
+    assert_eq!(openai["choices"][0]["message"]["annotations"], json!([]));
     let anthropic: Value = http
         .post(format!("{url}/v1/messages"))
         .header("x-api-key", "k")
@@ -549,7 +556,7 @@ fn settings_come_from_the_documented_variables() {
         (
             "AGENTO_SIM_OPENAI_FAILURE",
             "418",
-            "AGENTO_SIM_OPENAI_FAILURE=418 is not one of 503, 429, 500, 400",
+            "AGENTO_SIM_OPENAI_FAILURE=418 is not one of 503, 429, 500, 400, 529",
         ),
         (
             "AGENTO_SIM_GEMINI_LATENCY_MS",

@@ -24,10 +24,8 @@ fn config(base_url: &str, vendor: Vendor, timeout: Duration) -> VendorConfig {
         Vendor::Anthropic => (base_url.to_owned(), "claude-sonnet-4-5"),
     };
     VendorConfig {
-        base_url,
-        api_key: Some(KEY.to_owned()),
-        model: model.to_owned(),
         timeout,
+        ..VendorConfig::new(&base_url, Some(KEY.to_owned()), model)
     }
 }
 
@@ -58,6 +56,7 @@ async fn simulator(behaviour: VendorBehaviour) -> Simulator {
         gemini: behaviour.clone(),
         openai: behaviour.clone(),
         anthropic: behaviour,
+        record: None,
     };
     Simulator::start(config, 0)
         .await
@@ -115,6 +114,7 @@ async fn each_client_parses_text_usage_finish_reasons_model_and_id() {
         prompt: PLAN,
         temperature: Some(0.1),
         max_tokens: None,
+        json_schema: None,
     };
     let mut texts = Vec::new();
     for vendor in Vendor::ALL {

@@ -25,6 +25,7 @@ mod api;
 mod config;
 pub mod content;
 mod errors;
+mod record;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use axum::routing::post;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{Failure, SimulatorConfig, VendorBehaviour};
+pub use config::{AnswerMode, Failure, SimulatorConfig, VendorBehaviour};
 
 use crate::vendors::Vendor;
 
@@ -46,6 +47,7 @@ struct Counters {
     rejected: AtomicU32,
     valid: AtomicU32,
     failed: AtomicU32,
+    answered: AtomicU32,
 }
 
 impl Counters {
@@ -135,13 +137,23 @@ impl Simulator {
             verdicts: content::Verdicts::default(),
             sequence: AtomicU64::new(0),
         });
-        let app = Router::new()
+        let recorder = shared
+            .config
+            .record
+            .as_ref()
+            .map(record::Recorder::open)
+            .transpose()?;
+        let mut app = Router::new()
             .route("/v1beta/models/{model}", post(api::gemini))
+            .route("/v1/models/{model}", post(api::gemini))
             .route("/v1/chat/completions", post(api::openai))
             .route("/v1/messages", post(api::anthropic))
             .fallback(errors::not_served)
             .method_not_allowed_fallback(errors::not_served)
             .with_state(Arc::clone(&shared));
+        if let Some(recorder) = recorder {
+            app = app.layer(axum::middleware::from_fn_with_state(recorder, record::record));
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
