@@ -270,10 +270,11 @@ pub(super) async fn gemini(
         let model = model_action
             .strip_suffix(":generateContent")
             .filter(|model| !model.is_empty())
-            .ok_or_else(|| {
-                Refusal::invalid(format!(
+            .ok_or_else(|| Refusal {
+                status: StatusCode::NOT_FOUND,
+                message: format!(
                     "unknown method {model_action}: only models/{{model}}:generateContent is served"
-                ))
+                ),
             })?;
         let value = parse(body)?;
         let prompt = value
@@ -286,7 +287,8 @@ pub(super) async fn gemini(
             Some(_) => return Err(Refusal::invalid("generationConfig must be an object")),
         };
         let temperature = temperature(&value, "/generationConfig/temperature", 2.0)?;
-        let json = config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
+        let json =
+            config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
         Ok(Ask {
             prompt,
             model: model.to_owned(),

@@ -187,7 +187,9 @@ impl SimulatorConfig {
                     "blocked" => AnswerMode::Blocked,
                     "safety" => AnswerMode::Safety,
                     other => {
-                        return Err(format!("{name}={other} is not one of normal, blocked, safety"));
+                        return Err(format!(
+                            "{name}={other} is not one of normal, blocked, safety"
+                        ));
                     }
                 },
             };

@@ -169,8 +169,9 @@ pub fn broken_plan() -> String {
         .to_owned()
 }
 
-/// The reply of JSON mode: the fenced JSON block of `text` as compact JSON,
-/// or `text` itself as a JSON string when it holds no JSON block.
+/// The reply of JSON mode: the fenced JSON block of `text` (else its first
+/// balanced JSON object) as compact JSON, or `text` itself as a JSON string
+/// when it holds no JSON object.
 ///
 /// ```
 /// use agento_pipeline::simulator::content::json_only;
@@ -182,6 +183,10 @@ pub fn json_only(text: &str) -> String {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .and_then(|block| serde_json::from_str::<serde_json::Value>(block).ok())
+        .or_else(|| {
+            crate::plan::extract_json(text)
+                .and_then(|object| serde_json::from_str::<serde_json::Value>(object).ok())
+        })
         .unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
         .to_string()
 }

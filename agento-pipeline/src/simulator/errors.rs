@@ -1,7 +1,7 @@
 //! Error answers in each vendor's own JSON shape, and the vendor a stray
 //! request (unknown path, wrong method) was most likely meant for.
 
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -110,21 +110,26 @@ pub(super) fn request_id(vendor: Vendor, response: &mut Response) {
 }
 
 /// The answer to a path or method the simulator does not serve, in the shape
-/// of the vendor whose API the path belongs to.
-pub(super) async fn not_served(method: Method, uri: Uri) -> Response {
+/// of the vendor the request is for: told by its key header
+/// (`x-goog-api-key`, `anthropic-version`/`x-api-key`), else by its path.
+pub(super) async fn not_served(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    let vendor = if path.starts_with("/v1beta")
+    let vendor = if headers.contains_key("x-goog-api-key")
+        || path.starts_with("/v1beta")
         || (path.starts_with("/v1/models/") && path.contains(':'))
     {
         Vendor::Gemini
-    } else if path.starts_with("/v1/messages") {
+    } else if headers.contains_key("anthropic-version")
+        || headers.contains_key("x-api-key")
+        || path.starts_with("/v1/messages")
+    {
         Vendor::Anthropic
     } else {
         Vendor::OpenAi
     };
     let served = matches!(path, "/v1/chat/completions" | "/v1/messages")
-        || path.starts_with("/v1beta/models/")
-        || path.starts_with("/v1/models/");
+        || ((path.starts_with("/v1beta/models/") || path.starts_with("/v1/models/"))
+            && path.ends_with(":generateContent"));
     if served && method != Method::POST {
         return error(
             vendor,

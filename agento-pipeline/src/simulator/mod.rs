@@ -152,7 +152,10 @@ impl Simulator {
             .method_not_allowed_fallback(errors::not_served)
             .with_state(Arc::clone(&shared));
         if let Some(recorder) = recorder {
-            app = app.layer(axum::middleware::from_fn_with_state(recorder, record::record));
+            app = app.layer(axum::middleware::from_fn_with_state(
+                recorder,
+                record::record,
+            ));
         }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

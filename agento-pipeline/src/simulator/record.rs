@@ -45,17 +45,30 @@ impl Recorder {
 }
 
 /// The middleware: records the request, then hands it on unchanged.
-pub(super) async fn record(State(recorder): State<Recorder>, request: Request, next: Next) -> Response {
+pub(super) async fn record(
+    State(recorder): State<Recorder>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_RECORDED_BYTES).await else {
-        return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        )
+            .into_response();
     };
     let headers: Map<String, Value> = parts
         .headers
         .iter()
         .map(|(name, value)| {
             let value = if SECRET_HEADERS.contains(&name.as_str()) {
-                "[REDACTED]".to_owned()
+                // The scheme stays (`Bearer`), the key goes.
+                let text = String::from_utf8_lossy(value.as_bytes());
+                match text.split_once(' ') {
+                    Some((scheme, _)) if name == "authorization" => format!("{scheme} [REDACTED]"),
+                    _ => "[REDACTED]".to_owned(),
+                }
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
             };
@@ -70,5 +83,6 @@ pub(super) async fn record(State(recorder): State<Recorder>, request: Request, n
         "headers": headers,
         "body": body_json,
     }));
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

@@ -9,10 +9,10 @@
 
 use std::future::Future;
 
+use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::runtime::llm::record_response;
 use agento::runtime::opentelemetry::trace::TraceContextExt;
 use agento::runtime::opentelemetry::{Context, KeyValue};
-use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::{ErrorInfo, llm_span, record_text, retry_spans};
 
 use super::Pipeline;
@@ -85,9 +85,10 @@ where
         max_tokens: params.max_tokens.map(|max| max.saturating_mul(2)),
         ..params
     };
-    let budget = larger
-        .max_tokens
-        .map_or_else(|| "the model's maximum".to_owned(), |max| format!("{max} tokens"));
+    let budget = larger.max_tokens.map_or_else(
+        || "the model's maximum".to_owned(),
+        |max| format!("{max} tokens"),
+    );
     let warning = format!(
         "warning: {step}: the {} reply was cut off at the output limit ({}); asking once more with {budget}",
         reply.vendor,
@@ -115,7 +116,12 @@ impl Calls<'_> {
     #[llm_span(name = "llm.gemini.generate_plan_structure", system = "gemini", model = self.vendors.gemini.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
                step_type = "plan", prompt = prompt)]
-    async fn plan(&self, goal: &str, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
+    async fn plan(
+        &self,
+        goal: &str,
+        prompt: &str,
+        params: CallParams,
+    ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
         let mut request = ChatRequest::with(Some(SYSTEM), prompt, params);
         request.json_schema = Some(PlanStructure::json_schema());
@@ -154,7 +160,12 @@ impl Calls<'_> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text("agento.criteria", criteria);
         record_text("agento.instructions", instructions);
-        observe(self.vendors.openai.chat(&ChatRequest::with(Some(SYSTEM), prompt, params)).await)
+        observe(
+            self.vendors
+                .openai
+                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
+        )
     }
 
     /// A critique of a step's draft.
@@ -166,7 +177,10 @@ impl Calls<'_> {
         prompt: &str,
     ) -> Result<Reply, VendorError> {
         let params = self.vendors.params(Vendor::OpenAi, CRITIQUE);
-        complete(step, params, |params| self.critique(goal, step, draft, prompt, params)).await
+        complete(step, params, |params| {
+            self.critique(goal, step, draft, prompt, params)
+        })
+        .await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -183,7 +197,12 @@ impl Calls<'_> {
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text("agento.draft_content", draft);
-        observe(self.vendors.openai.chat(&ChatRequest::with(Some(SYSTEM), prompt, params)).await)
+        observe(
+            self.vendors
+                .openai
+                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
+        )
     }
 
     /// Instructions for one revision.
@@ -193,7 +212,10 @@ impl Calls<'_> {
         prompt: &str,
     ) -> Result<Reply, VendorError> {
         let params = self.vendors.params(Vendor::Anthropic, REVISION_INSTRUCTION);
-        complete(step, params, |params| self.instruction(step, prompt, params)).await
+        complete(step, params, |params| {
+            self.instruction(step, prompt, params)
+        })
+        .await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -206,7 +228,12 @@ impl Calls<'_> {
         prompt: &str,
         params: CallParams,
     ) -> Result<Reply, VendorError> {
-        observe(self.vendors.anthropic.chat(&ChatRequest::with(Some(SYSTEM), prompt, params)).await)
+        observe(
+            self.vendors
+                .anthropic
+                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
+        )
     }
 
     /// A revised draft.
@@ -223,8 +250,18 @@ impl Calls<'_> {
     #[llm_span(name = "llm.gemini.revision_draft", system = "gemini", model = self.vendors.gemini.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
                step_type = "revision_draft", step_name = step, prompt = prompt)]
-    async fn revised(&self, step: &str, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
-        observe(self.vendors.gemini.chat(&ChatRequest::with(Some(SYSTEM), prompt, params)).await)
+    async fn revised(
+        &self,
+        step: &str,
+        prompt: &str,
+        params: CallParams,
+    ) -> Result<Reply, VendorError> {
+        observe(
+            self.vendors
+                .gemini
+                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
+        )
     }
 
     /// Whether a revision satisfies its request.
@@ -241,7 +278,12 @@ impl Calls<'_> {
     #[llm_span(name = "llm.anthropic.revision_verdict", system = "anthropic", model = self.vendors.anthropic.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
                step_type = "revision_verdict", step_name = step, prompt = prompt)]
-    async fn verdict(&self, step: &str, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
+    async fn verdict(
+        &self,
+        step: &str,
+        prompt: &str,
+        params: CallParams,
+    ) -> Result<Reply, VendorError> {
         let reply = observe(
             self.vendors
                 .anthropic
@@ -255,7 +297,10 @@ impl Calls<'_> {
     /// The review of the whole plan.
     pub(super) async fn holistic_review(&self, prompt: &str) -> Result<Reply, VendorError> {
         let params = self.vendors.params(Vendor::Anthropic, HOLISTIC_REVIEW);
-        complete("holistic review", params, |params| self.review(prompt, params)).await
+        complete("holistic review", params, |params| {
+            self.review(prompt, params)
+        })
+        .await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -263,6 +308,11 @@ impl Calls<'_> {
                temperature = params.temperature, max_tokens = params.max_tokens,
                step_type = "holistic_review", prompt = prompt)]
     async fn review(&self, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
-        observe(self.vendors.anthropic.chat(&ChatRequest::with(Some(SYSTEM), prompt, params)).await)
+        observe(
+            self.vendors
+                .anthropic
+                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
+        )
     }
 }

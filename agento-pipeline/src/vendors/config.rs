@@ -229,7 +229,13 @@ struct Limits {
 
 impl Limits {
     fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let timeout = seconds(lookup, "AGENTO_LLM_TIMEOUT_SECS", DEFAULT_TIMEOUT, MAX_TIMEOUT, false)?;
+        let timeout = seconds(
+            lookup,
+            "AGENTO_LLM_TIMEOUT_SECS",
+            DEFAULT_TIMEOUT,
+            MAX_TIMEOUT,
+            false,
+        )?;
         let max_retry_wait = seconds(
             lookup,
             "AGENTO_MAX_RETRY_WAIT_SECS",
@@ -269,11 +275,17 @@ fn seconds(
     let Some(value) = lookup(var) else {
         return Ok(default);
     };
-    let secs = value.trim().parse::<f64>().ok().filter(|secs| {
-        !secs.is_nan() && (*secs > 0.0 || (zero_ok && *secs == 0.0))
-    });
+    let secs = value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| !secs.is_nan() && (*secs > 0.0 || (zero_ok && *secs == 0.0)));
     let Some(secs) = secs else {
-        let what = if zero_ok { "a number of seconds (0 or more)" } else { "a positive number of seconds" };
+        let what = if zero_ok {
+            "a number of seconds (0 or more)"
+        } else {
+            "a positive number of seconds"
+        };
         return Err(ConfigError(format!("{var}={value} is not {what}")));
     };
     match Duration::try_from_secs_f64(secs) {

@@ -81,7 +81,9 @@ pub enum VendorError {
         cap: Duration,
     },
     /// The reply was larger than `AGENTO_MAX_REPLY_BYTES`; reading stopped there.
-    #[error("{vendor} sent a reply larger than AGENTO_MAX_REPLY_BYTES={limit} bytes; reading stopped at the limit")]
+    #[error(
+        "{vendor} sent a reply larger than AGENTO_MAX_REPLY_BYTES={limit} bytes; reading stopped at the limit"
+    )]
     TooLarge {
         /// The vendor.
         vendor: Vendor,
@@ -176,7 +178,9 @@ impl ErrorInfo for VendorError {
             Self::WaitTooLong { status, .. } => format!("http.{status}").into(),
             Self::TooLarge { .. } => "reply_too_large".into(),
             Self::UnsupportedParameter { .. } => "unsupported_parameter".into(),
-            Self::Blocked { reason, .. } => format!("blocked.{}", reason.to_ascii_lowercase()).into(),
+            Self::Blocked { reason, .. } => {
+                format!("blocked.{}", reason.to_ascii_lowercase()).into()
+            }
         }
     }
 

@@ -150,12 +150,21 @@ impl GeminiClient {
             .map(|content| content.parts.iter().map(|p| p.text.as_str()).collect())
             .unwrap_or_default();
         let blocked = match (&answer.prompt_feedback, first) {
-            (Some(PromptFeedback { block_reason: Some(reason), block_reason_message }), _) => {
-                Some((reason.clone(), true, block_reason_message.clone()))
-            }
-            (_, Some(Candidate { finish_reason: Some(reason), finish_message, .. }))
-                if !NORMAL_FINISH.contains(&reason.as_str()) =>
-            {
+            (
+                Some(PromptFeedback {
+                    block_reason: Some(reason),
+                    block_reason_message,
+                }),
+                _,
+            ) => Some((reason.clone(), true, block_reason_message.clone())),
+            (
+                _,
+                Some(Candidate {
+                    finish_reason: Some(reason),
+                    finish_message,
+                    ..
+                }),
+            ) if !NORMAL_FINISH.contains(&reason.as_str()) => {
                 Some((reason.clone(), false, finish_message.clone()))
             }
             (_, None) => {

@@ -324,7 +324,10 @@ mod tests {
         assert_eq!(protobuf_duration("1e400s"), None);
         assert_eq!(protobuf_duration("-3s"), None);
         assert_eq!(protobuf_duration("12"), None);
-        assert_eq!(retry_info(&serde_json::json!({"error": {"message": "x"}})), None);
+        assert_eq!(
+            retry_info(&serde_json::json!({"error": {"message": "x"}})),
+            None
+        );
     }
 
     #[test]

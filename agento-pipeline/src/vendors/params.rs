@@ -6,8 +6,7 @@
 //! | Gemini | all | sent | `generationConfig.maxOutputTokens` |
 //! | OpenAI | reasoning models (`o1`, `o3`, `o4-*`, `gpt-5*`, `gpt-6*`, not `*-chat-latest`) | not sent | `max_completion_tokens` |
 //! | OpenAI | others (`gpt-4.1`, `gpt-4o`, …) | sent | `max_completion_tokens` |
-//! | Anthropic | `claude-3*` and the 4.x families up to 4.5 | sent | `max_tokens` (required) |
-//! | Anthropic | 4.6 and later (the SDK's request type has no `temperature`) | not sent | `max_tokens` (required) |
+//! | Anthropic | all (the official SDK's `MessageCreateParams` has no `temperature` since 2.x) | not sent | `max_tokens` (required) |
 //!
 //! `<VENDOR>_TEMPERATURE` overrides the rule: `none` never sends it, a number
 //! always sends that number.
@@ -107,14 +106,13 @@ pub const fn temperature_var(vendor: Vendor) -> &'static str {
 /// assert!(!takes_temperature(Vendor::OpenAi, "gpt-5.5"));
 /// assert!(takes_temperature(Vendor::OpenAi, "gpt-4.1"));
 /// assert!(!takes_temperature(Vendor::Anthropic, "claude-sonnet-5-5"));
-/// assert!(takes_temperature(Vendor::Anthropic, "claude-sonnet-4-5-20250929"));
 /// assert!(takes_temperature(Vendor::Gemini, "gemini-3.8-flash"));
 /// ```
 pub fn takes_temperature(vendor: Vendor, model: &str) -> bool {
     match vendor {
         Vendor::Gemini => true,
         Vendor::OpenAi => !openai_reasoning(model),
-        Vendor::Anthropic => anthropic_version(model).is_none_or(|v| v < (4, 6)),
+        Vendor::Anthropic => false,
     }
 }
 
@@ -132,28 +130,6 @@ fn openai_reasoning(model: &str) -> bool {
                     .strip_prefix(family)
                     .is_some_and(|rest| rest.starts_with(['-', '.']))
         })
-}
-
-/// The (major, minor) version of a Claude model name: `claude-sonnet-4-5`,
-/// `claude-3-5-sonnet-20241022`, `claude-opus-5` → (4, 5), (3, 5), (5, 0).
-fn anthropic_version(model: &str) -> Option<(u32, u32)> {
-    let rest = model.strip_prefix("claude-")?;
-    let numbers: Vec<u32> = rest
-        .split('-')
-        .filter(|part| part.len() <= 2)
-        .map_while(|part| part.parse().ok())
-        .collect();
-    let numbers = if numbers.is_empty() {
-        rest.split('-')
-            .skip_while(|part| part.parse::<u32>().is_err())
-            .filter(|part| part.len() <= 2)
-            .map_while(|part| part.parse().ok())
-            .collect()
-    } else {
-        numbers
-    };
-    let major = *numbers.first()?;
-    Some((major, numbers.get(1).copied().unwrap_or(0)))
 }
 
 /// Resolves what a call wants against `model`'s rules and `setting`.
@@ -195,9 +171,16 @@ pub fn resolve(
 /// ```
 pub fn unsupported_parameter(message: &str) -> Option<&'static str> {
     let lower = message.to_ascii_lowercase();
-    let refuses = ["unsupported", "not supported", "not permitted", "unknown name", "does not support", "invalid json payload"]
-        .iter()
-        .any(|phrase| lower.contains(phrase));
+    let refuses = [
+        "unsupported",
+        "not supported",
+        "not permitted",
+        "unknown name",
+        "does not support",
+        "invalid json payload",
+    ]
+    .iter()
+    .any(|phrase| lower.contains(phrase));
     if !refuses {
         return None;
     }
@@ -209,22 +192,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claude_versions_in_both_naming_schemes() {
-        assert_eq!(anthropic_version("claude-sonnet-4-5"), Some((4, 5)));
-        assert_eq!(anthropic_version("claude-sonnet-4-5-20250929"), Some((4, 5)));
-        assert_eq!(anthropic_version("claude-3-5-sonnet-20241022"), Some((3, 5)));
-        assert_eq!(anthropic_version("claude-opus-5"), Some((5, 0)));
-        assert_eq!(anthropic_version("claude-haiku-5-5"), Some((5, 5)));
-        assert_eq!(anthropic_version("claude-opus-4-6"), Some((4, 6)));
-        assert_eq!(anthropic_version("my-model"), None);
-    }
-
-    #[test]
     fn openai_reasoning_families() {
-        for model in ["o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "gpt-5.5", "gpt-6-astra"] {
+        for model in [
+            "o1",
+            "o3-mini",
+            "o4-mini-2025-04-16",
+            "gpt-5",
+            "gpt-5.5",
+            "gpt-6-astra",
+        ] {
             assert!(openai_reasoning(model), "{model}");
         }
-        for model in ["gpt-4.1", "gpt-4o-mini", "gpt-5-chat-latest", "gpt-3.5-turbo", "o1x"] {
+        for model in [
+            "gpt-4.1",
+            "gpt-4o-mini",
+            "gpt-5-chat-latest",
+            "gpt-3.5-turbo",
+            "o1x",
+        ] {
             assert!(!openai_reasoning(model), "{model}");
         }
     }
