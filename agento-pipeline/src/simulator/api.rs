@@ -109,9 +109,6 @@ async fn respond(
     } else {
         content::reply(&ask.prompt, &shared.verdicts)
     };
-    if let Some(bytes) = behaviour.huge_reply_bytes {
-        text = content::pad(text, bytes);
-    }
     if ask.json {
         text = content::json_only(&text);
     }
@@ -119,6 +116,11 @@ async fn respond(
     if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
         let half = content::tokens(&text) / 2;
         (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
+    }
+    if let Some(bytes) = behaviour.huge_reply_bytes {
+        // A misbehaving server: padded past any token limit.
+        text = content::pad(text, bytes);
+        output_tokens = content::tokens(&text);
     }
     let generated = Generated {
         input_tokens: content::tokens(&ask.prompt),

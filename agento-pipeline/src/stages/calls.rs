@@ -10,9 +10,11 @@
 use std::future::Future;
 
 use agento::runtime::attributes::AGENTO_USER_GOAL;
-use agento::runtime::llm::record_response;
+use agento::runtime::attributes::{
+    GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID, GEN_AI_RESPONSE_MODEL,
+};
 use agento::runtime::opentelemetry::trace::TraceContextExt;
-use agento::runtime::opentelemetry::{Context, KeyValue};
+use agento::runtime::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use agento::{ErrorInfo, llm_span, record_text, retry_spans};
 
 use super::Pipeline;
@@ -57,7 +59,7 @@ fn observe(result: Result<Reply, VendorError>) -> Result<Reply, VendorError> {
             Ok(reply) if reply.is_cut_off() => {
                 span.set_attribute(KeyValue::new(RESPONSE_INCOMPLETE, true));
             }
-            Err(VendorError::Blocked { reply, .. }) => record_response(&span, reply.as_ref(), true),
+            Err(VendorError::Blocked { reply, .. }) => span.set_attributes(billed(reply)),
             Err(error) => {
                 if let Some(delay) = error.retry_after() {
                     span.set_attribute(KeyValue::new(RETRY_AFTER_SECS, delay.as_secs_f64()));
@@ -67,6 +69,29 @@ fn observe(result: Result<Reply, VendorError>) -> Result<Reply, VendorError> {
         }
     });
     result
+}
+
+/// What a blocked answer still tells: the response id and model, the finish
+/// reasons and the billed usage (without touching the span's status, which
+/// the error sets).
+fn billed(reply: &Reply) -> Vec<KeyValue> {
+    let mut attributes = vec![KeyValue::new(GEN_AI_RESPONSE_MODEL, reply.model.clone())];
+    if let Some(id) = &reply.id {
+        attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.clone()));
+    }
+    if !reply.finish_reasons.is_empty() {
+        let reasons: Vec<StringValue> = reply
+            .finish_reasons
+            .iter()
+            .map(|r| StringValue::from(r.clone()))
+            .collect();
+        attributes.push(KeyValue::new(
+            GEN_AI_RESPONSE_FINISH_REASONS,
+            Value::Array(Array::String(reasons)),
+        ));
+    }
+    attributes.extend(reply.usage.as_token_usage().key_values());
+    attributes
 }
 
 /// Runs `call` with `params`; a cut-off reply is retried once with twice the

@@ -187,6 +187,7 @@ impl ErrorInfo for VendorError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Http { retry_after, .. } => *retry_after,
+            Self::WaitTooLong { asked, .. } => Some(*asked),
             _ => None,
         }
     }
