@@ -56,7 +56,7 @@ async fn simulator(behaviour: VendorBehaviour) -> Simulator {
         gemini: behaviour.clone(),
         openai: behaviour.clone(),
         anthropic: behaviour,
-        record: None,
+        ..SimulatorConfig::default()
     };
     Simulator::start(config, 0)
         .await

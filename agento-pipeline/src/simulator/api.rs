@@ -271,13 +271,15 @@ pub(super) async fn gemini(
             path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
         let model = model_action
             .strip_suffix(":generateContent")
-            .filter(|model| !model.is_empty())
             .ok_or_else(|| Refusal {
                 status: StatusCode::NOT_FOUND,
                 message: format!(
                     "unknown method {model_action}: only models/{{model}}:generateContent is served"
                 ),
             })?;
+        if model.is_empty() {
+            return Err(Refusal::invalid("the model name is empty"));
+        }
         let value = parse(body)?;
         let prompt = value
             .pointer("/contents/0/parts")

@@ -108,6 +108,8 @@ pub struct SimulatorConfig {
     /// Append every request (vendor, path, headers with key values hidden,
     /// JSON body) as one JSON line to this file (`AGENTO_SIM_RECORD`).
     pub record: Option<PathBuf>,
+    /// Connection cap and request time limits.
+    pub limits: super::serve::Limits,
 }
 
 impl SimulatorConfig {
@@ -131,7 +133,9 @@ impl SimulatorConfig {
     /// a `Retry-After` header, for Gemini a `RetryInfo` in the body),
     /// `MALFORMED=1`, `HUGE_BYTES`, `BROKEN_PLAN=1` (a plan with fields of the
     /// wrong types, in prose), `MODE=blocked|safety`, `CUT_FIRST=N`,
-    /// `REJECT_TEMPERATURE=1`; and `AGENTO_SIM_RECORD=<file>`.
+    /// `REJECT_TEMPERATURE=1`; and `AGENTO_SIM_RECORD=<file>`,
+    /// `AGENTO_SIM_MAX_CONNECTIONS`, `AGENTO_SIM_HEADER_TIMEOUT_MS`,
+    /// `AGENTO_SIM_REQUEST_TIMEOUT_MS`.
     ///
     /// ```
     /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
@@ -214,6 +218,31 @@ impl SimulatorConfig {
             record: lookup("AGENTO_SIM_RECORD")
                 .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from),
+            limits: limits(&lookup)?,
         })
     }
+}
+
+/// The connection cap and time limits from their variables.
+fn limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<super::serve::Limits, String> {
+    let defaults = super::serve::Limits::default();
+    let number = |name: &str| -> Result<Option<u64>, String> {
+        lookup(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|value| match value.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("{name}={value} is not a positive whole number")),
+            })
+            .transpose()
+    };
+    Ok(super::serve::Limits {
+        max_connections: number("AGENTO_SIM_MAX_CONNECTIONS")?
+            .map_or(defaults.max_connections, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+        header_timeout: number("AGENTO_SIM_HEADER_TIMEOUT_MS")?
+            .map_or(defaults.header_timeout, Duration::from_millis),
+        request_timeout: number("AGENTO_SIM_REQUEST_TIMEOUT_MS")?
+            .map_or(defaults.request_timeout, Duration::from_millis),
+    })
 }

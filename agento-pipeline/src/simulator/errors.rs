@@ -110,23 +110,21 @@ pub(super) fn request_id(vendor: Vendor, response: &mut Response) {
 }
 
 /// The answer to a path or method the simulator does not serve, in the shape
-/// of the vendor the request is for: told by its key header
-/// (`x-goog-api-key`, `anthropic-version`/`x-api-key`), else by its path.
+/// of the vendor the request is for: told by its path, and for `/v1/models…`
+/// (which OpenAI and Anthropic both serve) by Anthropic's headers.
 pub(super) async fn not_served(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    let vendor = if headers.contains_key("x-goog-api-key")
-        || path.starts_with("/v1beta")
-        || (path.starts_with("/v1/models/") && path.contains(':'))
-    {
-        Vendor::Gemini
-    } else if headers.contains_key("anthropic-version")
-        || headers.contains_key("x-api-key")
-        || path.starts_with("/v1/messages")
-    {
-        Vendor::Anthropic
-    } else {
-        Vendor::OpenAi
-    };
+    let vendor =
+        if path.starts_with("/v1beta") || (path.starts_with("/v1/models/") && path.contains(':')) {
+            Vendor::Gemini
+        } else if path.starts_with("/v1/messages")
+            || (path.starts_with("/v1/models")
+                && (headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")))
+        {
+            Vendor::Anthropic
+        } else {
+            Vendor::OpenAi
+        };
     let served = matches!(path, "/v1/chat/completions" | "/v1/messages")
         || ((path.starts_with("/v1beta/models/") || path.starts_with("/v1/models/"))
             && path.ends_with(":generateContent"));

@@ -26,17 +26,20 @@ mod config;
 pub mod content;
 mod errors;
 mod record;
+mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::post;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{AnswerMode, Failure, SimulatorConfig, VendorBehaviour};
+pub use serve::Limits;
 
 use crate::vendors::Vendor;
 
@@ -157,17 +160,27 @@ impl Simulator {
                 record::record,
             ));
         }
+        let limits = shared.config.limits;
+        let answer_within = limits.request_timeout
+            + [
+                &shared.config.gemini,
+                &shared.config.openai,
+                &shared.config.anthropic,
+            ]
+            .iter()
+            .map(|behaviour| behaviour.latency)
+            .max()
+            .unwrap_or_default();
+        let app = app.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(answer_within, next.run(request)).await {
+                    Ok(response) => response,
+                    Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+                }
+            },
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                eprintln!("agento: the vendor simulator stopped: {error}");
-            }
-        });
+        let task = tokio::spawn(serve::serve(listener, app, limits, stopped));
         Ok(Self {
             address,
             shared,
