@@ -329,6 +329,7 @@ pub(super) async fn gemini(
                 });
             }
             AnswerMode::Normal => {
+                // Thinking tokens count toward maxOutputTokens, as Gemini's do.
                 let thoughts = answer.output_tokens / 4;
                 body["candidates"] = json!([{
                     "content": {"role": "model", "parts": [{"text": answer.text}]},
@@ -337,9 +338,9 @@ pub(super) async fn gemini(
                 }]);
                 body["usageMetadata"] = json!({
                     "promptTokenCount": answer.input_tokens,
-                    "candidatesTokenCount": answer.output_tokens,
+                    "candidatesTokenCount": answer.output_tokens - thoughts,
                     "thoughtsTokenCount": thoughts,
-                    "totalTokenCount": answer.input_tokens + answer.output_tokens + thoughts,
+                    "totalTokenCount": answer.input_tokens + answer.output_tokens,
                     "promptTokensDetails": prompt_details,
                 });
             }
