@@ -521,3 +521,38 @@ fn a_reply_over_the_bound_is_refused_in_bounded_memory() {
     assert_eq!(tries.len(), 1, "not retried");
     assert_eq!(tries[0].text("error.type"), Some("reply_too_large"));
 }
+
+#[test]
+fn stage_1_asks_for_json_and_the_plan_span_holds_pure_json() {
+    let work = Workdir::bakery();
+    let record = work.path().join("requests.jsonl");
+    let output = run(offline(&work).env("AGENTO_SIM_RECORD", &record));
+    assert!(output.status.success(), "{}", console(&output));
+    let recorded = std::fs::read_to_string(&record).expect("the record");
+    let plan_request: serde_json::Value = recorded
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|request| {
+            request["body"]["contents"][0]["parts"][0]["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("[agento:plan]"))
+        })
+        .expect("the plan request");
+    let config = &plan_request["body"]["generationConfig"];
+    assert_eq!(config["responseMimeType"], "application/json");
+    assert_eq!(
+        &config["responseJsonSchema"],
+        agento_pipeline::plan::PlanStructure::json_schema()
+    );
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    let tries = attempts(trace, "llm.gemini.generate_plan_structure.with_retry");
+    let reply = tries[0]
+        .text("gen_ai.response.content")
+        .expect("the plan reply");
+    let plan: serde_json::Value = serde_json::from_str(reply).expect("pure JSON in JSON mode");
+    assert_eq!(
+        plan["Original_Goal"],
+        "Open a bakery in Oakland within six months"
+    );
+}

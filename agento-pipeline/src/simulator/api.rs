@@ -198,6 +198,27 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
+/// The text of the last `user` message of a Chat Completions or Messages
+/// request.
+fn last_user_text(value: &Value) -> Option<String> {
+    value
+        .get("messages")?
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?
+        .get("content")
+        .and_then(text_of)
+}
+
+/// The non-empty `model` of a Chat Completions or Messages request.
+fn model_of(value: &Value) -> Option<&str> {
+    value
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|model| !model.is_empty())
+}
+
 /// Whether a sampling temperature is set, refused outside `0..=max`.
 fn temperature(value: &Value, pointer: &str, max: f64) -> Result<bool, Refusal> {
     match value.pointer(pointer) {
@@ -364,21 +385,9 @@ pub(super) async fn openai(
             ));
         }
         let value = parse(body)?;
-        let model = value
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|model| !model.is_empty())
+        let model = model_of(&value)
             .ok_or_else(|| Refusal::invalid("you must provide a model parameter"))?;
-        let prompt = value
-            .get("messages")
-            .and_then(Value::as_array)
-            .and_then(|messages| {
-                messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-            })
-            .and_then(|message| message.get("content").and_then(text_of))
+        let prompt = last_user_text(&value)
             .ok_or_else(|| Refusal::invalid("messages must hold a user message with content"))?;
         let temperature = temperature(&value, "/temperature", 2.0)?;
         let max_tokens = match positive(&value, "max_completion_tokens")? {
@@ -444,23 +453,10 @@ pub(super) async fn anthropic(
             return Err(Refusal::invalid("anthropic-version: header is required"));
         }
         let value = parse(body)?;
-        let model = value
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|model| !model.is_empty())
-            .ok_or_else(|| Refusal::invalid("model: Field required"))?;
+        let model = model_of(&value).ok_or_else(|| Refusal::invalid("model: Field required"))?;
         let max_tokens = positive(&value, "max_tokens")?
             .ok_or_else(|| Refusal::invalid("max_tokens: Field required"))?;
-        let prompt = value
-            .get("messages")
-            .and_then(Value::as_array)
-            .and_then(|messages| {
-                messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-            })
-            .and_then(|message| message.get("content").and_then(text_of))
+        let prompt = last_user_text(&value)
             .ok_or_else(|| Refusal::invalid("messages: at least one user message is required"))?;
         let temperature = temperature(&value, "/temperature", 1.0)?;
         Ok(Ask {
