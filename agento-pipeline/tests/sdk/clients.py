@@ -158,7 +158,7 @@ def _():
     return f"{completion.model}, {usage.total_tokens} tokens"
 
 
-@case("anthropic: message parses into Message (x-api-key)")
+@case("anthropic: message parses into Message (api_key: the SDK sends it as Authorization: Bearer)")
 def _():
     raw = anthropic_message(claude(URLS["normal"]))
     message = raw.parse()
@@ -169,7 +169,7 @@ def _():
     return f"{message.model}, {message.usage.output_tokens} output tokens"
 
 
-@case("anthropic: Authorization: Bearer (auth_token) is accepted")
+@case("anthropic: auth_token (Authorization: Bearer) is accepted")
 def _():
     message = anthropic_message(claude(URLS["normal"], api_key=None, auth_token="tok-dummy")).parse()
     check(message.content[0].text, "no text")
