@@ -556,3 +556,29 @@ fn stage_1_asks_for_json_and_the_plan_span_holds_pure_json() {
         "Open a bakery in Oakland within six months"
     );
 }
+
+#[test]
+fn an_anthropic_529_is_retried_and_a_huge_timeout_is_capped_not_a_panic() {
+    let work = Workdir::bakery();
+    let output = run(work
+        .command(support_reliability::AGENTO)
+        .args(["run", "--offline", "--goal", "goal.json"])
+        .env("AGENTO_LLM_TIMEOUT_SECS", "18446744073709551615")
+        .env("AGENTO_SIM_ANTHROPIC_FAIL_FIRST", "1")
+        .env("AGENTO_SIM_ANTHROPIC_FAILURE", "529"));
+    let text = console(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "warning: AGENTO_LLM_TIMEOUT_SECS=18446744073709551615 is more than the maximum of 86400 s; using 86400 s"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+    let archive = work.archive();
+    let trace = only_trace(&archive);
+    let tries = attempts(trace, "llm.anthropic.revision_instruction.with_retry");
+    assert_eq!(tries.len(), 2);
+    assert_eq!(tries[0].text("error.type"), Some("http.529"));
+    assert_eq!(tries[1].status_code, 1);
+}
