@@ -7,10 +7,15 @@
 //! flaky, malformed or verbose ([`SimulatorConfig`]).
 //!
 //! Like the real APIs, it checks each vendor's required headers (401 in the
-//! vendor's error shape without a key; Anthropic also needs
-//! `anthropic-version`), validates the body (400 in the vendor's error shape,
+//! vendor's error shape without a key; Anthropic takes `x-api-key` or
+//! `Authorization: Bearer` and needs an `anthropic-version`), serves Gemini on
+//! `/v1` and `/v1beta`, validates the body (400 in the vendor's error shape,
 //! never a panic), and stops at `max_tokens` with the vendor's own finish
-//! reason (`MAX_TOKENS`, `length`, `max_tokens`).
+//! reason (`MAX_TOKENS`, `length`, `max_tokens`). Modes make it answer as the
+//! vendors do when they block, filter, cut off or reject `temperature`
+//! ([`VendorBehaviour`]); a recording mode keeps every request
+//! ([`SimulatorConfig::record`]); connections are capped and slow clients
+//! closed ([`Limits`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

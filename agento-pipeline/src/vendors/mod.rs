@@ -222,8 +222,9 @@ pub struct Vendors {
 }
 
 impl Vendors {
-    /// The client of `vendor`'s model name and its resolved parameters for a
-    /// call that wants `wanted`.
+    /// The parameters a call that wants `wanted` sends to `vendor`'s
+    /// configured model: its temperature rule and `<VENDOR>_TEMPERATURE`
+    /// applied (see [`resolve`]).
     pub fn params(&self, vendor: Vendor, wanted: Wanted) -> CallParams {
         let config = match vendor {
             Vendor::Gemini => &self.gemini.config,
