@@ -476,29 +476,72 @@ fn a_model_that_rejects_temperature_names_the_variable_to_set() {
     }
 }
 
+/// Runs `command` to its end; its output and peak RSS in KiB: from GNU
+/// time's `%M` where `/usr/bin/time` exists, else from `VmHWM` in
+/// `/proc/<pid>/status`, polled until the process exits.
+fn run_measuring_peak_rss(
+    base: &std::process::Command,
+    work: &Workdir,
+) -> (std::process::Output, u64) {
+    let time = std::path::Path::new("/usr/bin/time");
+    let rss_file = work.path().join("rss.txt");
+    let mut command = if time.exists() {
+        let mut command = std::process::Command::new(time);
+        command
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(base.get_program());
+        command
+    } else {
+        std::process::Command::new(base.get_program())
+    };
+    command.args(base.get_args()).current_dir(work.path());
+    for (name, value) in base.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    if time.exists() {
+        let output = run(&mut command);
+        let peak = std::fs::read_to_string(&rss_file)
+            .expect("GNU time wrote the peak RSS")
+            .lines()
+            .last()
+            .and_then(|line| line.trim().parse().ok())
+            .expect("a number of KiB");
+        return (output, peak);
+    }
+    let child = spawn(&mut command);
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let waiter = std::thread::spawn(move || child.wait_with_output().expect("the run ends"));
+    while !waiter.is_finished() {
+        if let Some(kib) = std::fs::read_to_string(&status).ok().and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        }) {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (waiter.join().expect("the waiter"), peak)
+}
+
 #[test]
 fn a_reply_over_the_bound_is_refused_in_bounded_memory() {
-    let time = std::path::Path::new("/usr/bin/time");
-    assert!(time.exists(), "GNU time is needed: apt-get install time");
     let work = Workdir::bakery();
     let simulator = Simulator::start(&work, &[("AGENTO_SIM_GEMINI_HUGE_BYTES", "40000000")]);
-    let rss_file = work.path().join("rss.txt");
-    let mut command = std::process::Command::new(time);
-    let base = online(&work, &simulator.url);
-    command
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss_file)
-        .arg(base.get_program())
-        .args(base.get_args())
-        .current_dir(work.path())
-        .envs(
-            base.get_envs()
-                .filter_map(|(name, value)| Some((name, value?))),
-        )
-        .env_remove("TRACEPARENT");
-    let output = run(&mut command);
+    let (output, peak_kib) = run_measuring_peak_rss(&online(&work, &simulator.url), &work);
     let text = console(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
@@ -507,12 +550,6 @@ fn a_reply_over_the_bound_is_refused_in_bounded_memory() {
         ),
         "{text}"
     );
-    let peak_kib: u64 = std::fs::read_to_string(&rss_file)
-        .expect("GNU time wrote the peak RSS")
-        .lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .expect("a number of KiB");
     eprintln!("peak RSS with a 40 MB reply: {} KiB", peak_kib);
     assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
     let archive = work.archive();
