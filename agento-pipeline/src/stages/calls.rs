@@ -123,7 +123,20 @@ where
         Ok(pipeline) => pipeline.console.say(&warning),
         Err(_) => eprintln!("{warning}"),
     }
-    call(larger).await
+    let again = call(larger).await?;
+    if again.is_cut_off() && again.text.trim().is_empty() {
+        // Nothing to accept: say why rather than hand an empty text on.
+        return Err(VendorError::Blocked {
+            vendor: again.vendor,
+            reason: again.finish_reasons.join(","),
+            prompt: false,
+            detail: Some(format!(
+                "the output limit ({budget}) was reached before any text"
+            )),
+            reply: Box::new(again),
+        });
+    }
+    Ok(again)
 }
 
 impl Calls<'_> {
@@ -339,5 +352,69 @@ impl Calls<'_> {
                 .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
                 .await,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::Usage;
+    use agento::runtime::usage::GeminiUsage;
+
+    fn reply(text: &str, finish: &str) -> Reply {
+        Reply {
+            vendor: Vendor::Gemini,
+            text: text.to_owned(),
+            model: "gemini-3.8-flash".to_owned(),
+            finish_reasons: vec![finish.to_owned()],
+            id: Some("r1".to_owned()),
+            usage: Usage::Gemini(GeminiUsage::default()),
+        }
+    }
+
+    fn run(first: Reply, second: Reply) -> (Result<Reply, VendorError>, Vec<Option<u32>>) {
+        let budgets = std::sync::Mutex::new(Vec::new());
+        let replies = std::sync::Mutex::new(vec![second, first]);
+        let params = CallParams {
+            temperature: None,
+            max_tokens: Some(100),
+        };
+        let result = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(complete("Launch", params, |params| {
+                budgets.lock().unwrap().push(params.max_tokens);
+                let next = replies.lock().unwrap().pop().unwrap();
+                async move { Ok(next) }
+            }));
+        (result, budgets.into_inner().unwrap())
+    }
+
+    #[test]
+    fn a_whole_reply_is_taken_at_once() {
+        let (result, budgets) = run(reply("done", "STOP"), reply("unused", "STOP"));
+        assert_eq!(result.unwrap().text, "done");
+        assert_eq!(budgets, [Some(100)]);
+    }
+
+    #[test]
+    fn a_cut_off_reply_is_asked_again_with_twice_the_budget_and_accepted() {
+        let (result, budgets) = run(
+            reply("half", "MAX_TOKENS"),
+            reply("still half", "MAX_TOKENS"),
+        );
+        assert_eq!(result.unwrap().text, "still half");
+        assert_eq!(budgets, [Some(100), Some(200)]);
+    }
+
+    #[test]
+    fn no_text_even_with_the_larger_budget_is_an_error_naming_the_reason() {
+        let (result, _) = run(reply("", "MAX_TOKENS"), reply(" ", "MAX_TOKENS"));
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Gemini stopped the answer (reason MAX_TOKENS): the output limit (200 tokens) was reached before any text"
+        );
+        assert_eq!(error.error_type(), "blocked.max_tokens");
     }
 }
