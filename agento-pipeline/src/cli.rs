@@ -42,13 +42,13 @@ pub struct VendorArgs {
     /// Use the built-in vendor simulator instead of the real APIs (no keys, no network).
     #[arg(long)]
     pub offline: bool,
-    /// The Gemini model [env: GEMINI_MODEL; default gemini-2.5-pro].
+    /// The Gemini model [env: GEMINI_MODEL; default gemini-3.8-flash].
     #[arg(long)]
     pub gemini_model: Option<String>,
-    /// The OpenAI model [env: OPENAI_MODEL; default gpt-4.1].
+    /// The OpenAI model [env: OPENAI_MODEL; default gpt-5.5].
     #[arg(long)]
     pub openai_model: Option<String>,
-    /// The Anthropic model [env: ANTHROPIC_MODEL; default claude-sonnet-4-5].
+    /// The Anthropic model [env: ANTHROPIC_MODEL; default claude-sonnet-5-5].
     #[arg(long)]
     pub anthropic_model: Option<String>,
     /// Print errors only.

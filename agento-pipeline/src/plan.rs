@@ -161,6 +161,47 @@ fn kind(value: &Value) -> &'static str {
 }
 
 impl PlanStructure {
+    /// The JSON Schema of the plan a model is asked for (Gemini's
+    /// `responseJsonSchema` in JSON mode). It names the same keys as the
+    /// serde names of [`PlanStructure`] and [`OutlineStep`] — a unit test
+    /// holds the two together.
+    ///
+    /// ```
+    /// let schema = agento_pipeline::plan::PlanStructure::json_schema();
+    /// assert_eq!(schema["required"][0], "Title");
+    /// ```
+    pub fn json_schema() -> &'static Value {
+        static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            let text = |description: &str| serde_json::json!({"type": "string", "description": description});
+            serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "Title": text("a short title"),
+                    "Overall_Summary": text("two or three sentences"),
+                    "Original_Goal": text("the goal, verbatim"),
+                    "Detailed_Outline": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_OUTLINE_STEPS,
+                        "items": {
+                            "type": "object",
+                            "properties": {"name": text("a unique step name"), "content": text("what the step is")},
+                            "required": ["name", "content"],
+                        },
+                    },
+                    "Evaluation_Criteria": {
+                        "type": "object",
+                        "description": "each step name mapped to how to judge that step",
+                        "additionalProperties": {"type": "string"},
+                    },
+                    "Success_Measures": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["Title", "Overall_Summary", "Original_Goal", "Detailed_Outline", "Evaluation_Criteria", "Success_Measures"],
+            })
+        })
+    }
+
     /// Extracts, validates and normalises the plan in a model's `reply`;
     /// `Original_Goal` is set to `goal` whatever the model wrote.
     pub fn from_reply(reply: &str, goal: &str) -> Result<Self, PlanError> {
@@ -306,6 +347,31 @@ mod tests {
             "Evaluation_Criteria": {"A": "ok", "B": ["x", "y"]},
             "Success_Measures": ["done"]
         })
+    }
+
+    #[test]
+    fn the_json_schema_names_exactly_the_serde_fields() {
+        let plan = PlanStructure::from_reply(&valid().to_string(), "G").unwrap();
+        let value = serde_json::to_value(&plan).unwrap();
+        let schema = PlanStructure::json_schema();
+        let keys = |v: &Value| {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&value), keys(&schema["properties"]));
+        let mut required: Vec<String> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        required.sort();
+        assert_eq!(required, keys(&value), "every field is required");
+        assert_eq!(
+            keys(&value["Detailed_Outline"][0]),
+            keys(&schema["properties"]["Detailed_Outline"]["items"]["properties"])
+        );
     }
 
     #[test]

@@ -218,7 +218,12 @@ async fn responses_have_each_vendors_shape() {
         Some(
             usage["promptTokenCount"].as_u64().unwrap()
                 + usage["candidatesTokenCount"].as_u64().unwrap()
+                + usage["thoughtsTokenCount"].as_u64().unwrap()
         )
+    );
+    assert_eq!(
+        usage["promptTokensDetails"][0]["tokenCount"],
+        usage["promptTokenCount"]
     );
     let openai: Value = http
         .post(format!("{url}/v1/chat/completions"))
@@ -243,6 +248,8 @@ async fn responses_have_each_vendors_shape() {
         "I received a prompt of 2 characters."
     );
     assert!(openai["usage"]["completion_tokens_details"]["reasoning_tokens"].is_u64());
+    assert_eq!(openai["service_tier"], "default");
+    assert_eq!(openai["choices"][0]["message"]["annotations"], json!([]));
     let anthropic: Value = http
         .post(format!("{url}/v1/messages"))
         .header("x-api-key", "k")
@@ -342,8 +349,8 @@ async fn garbage_requests_get_a_4xx_in_the_vendors_shape_and_no_panic() {
         (
             Vendor::Gemini,
             "POST",
-            "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
-            400,
+            "/v1beta/models/gemini-2.5-pro:countTokens",
+            404,
         ),
         (
             Vendor::Gemini,
@@ -549,7 +556,7 @@ fn settings_come_from_the_documented_variables() {
         (
             "AGENTO_SIM_OPENAI_FAILURE",
             "418",
-            "AGENTO_SIM_OPENAI_FAILURE=418 is not one of 503, 429, 500, 400",
+            "AGENTO_SIM_OPENAI_FAILURE=418 is not one of 503, 429, 500, 400, 529",
         ),
         (
             "AGENTO_SIM_GEMINI_LATENCY_MS",
@@ -561,4 +568,76 @@ fn settings_come_from_the_documented_variables() {
             SimulatorConfig::from_lookup(|n| (n == name).then(|| value.to_owned())).unwrap_err();
         assert_eq!(error, message);
     }
+}
+
+/// The peak resident memory of process `pid`, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("/proc status")
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+#[test]
+fn idle_and_slow_connections_are_capped_and_closed() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agento"))
+        .args(["simulate", "--port", "0"])
+        .env("AGENTO_SIM_MAX_CONNECTIONS", "64")
+        .env("AGENTO_SIM_HEADER_TIMEOUT_MS", "500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("agento simulate starts");
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let address = url.trim().trim_start_matches("http://").to_owned();
+    // 300 slow-loris clients: half send nothing, half half a request.
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut stream = TcpStream::connect(&address).expect("loopback connect");
+            if i % 2 == 1 {
+                stream
+                    .write_all(b"POST /v1/messages HTTP/1.1\r\nHost: sim\r\nx-api-key: k\r\n")
+                    .unwrap();
+            }
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            stream
+        })
+        .collect();
+    for (i, mut stream) in idle.into_iter().enumerate() {
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(error) => assert_eq!(
+                error.kind(),
+                std::io::ErrorKind::ConnectionReset,
+                "connection {i} still open after 5 s: {error}"
+            ),
+        }
+    }
+    let peak = peak_rss_kib(child.id());
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+    let body = r#"{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}"#;
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer k\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!("simulator peak RSS after 300 slow clients: {peak} KiB");
 }

@@ -130,7 +130,7 @@ fn show_attrs_lists_the_attributes_under_each_span() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(
-        text.contains("· gen_ai.request.model = gemini-2.5-pro"),
+        text.contains("· gen_ai.request.model = gemini-3.8-flash"),
         "{text}"
     );
     assert!(text.contains("· user_goal = Open a bakery in Oakland within six months"));

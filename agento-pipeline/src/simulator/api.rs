@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::config::Failure;
-use super::errors::error;
+use super::config::{AnswerMode, Failure};
+use super::errors::{error, request_id, unsupported_temperature};
 use super::{Shared, content};
 use crate::vendors::Vendor;
 
@@ -52,6 +52,11 @@ struct Ask {
     prompt: String,
     model: String,
     max_tokens: Option<u64>,
+    /// The request set `temperature`.
+    temperature: bool,
+    /// JSON mode (Gemini `responseMimeType: application/json`): the reply is
+    /// pure JSON.
+    json: bool,
 }
 
 /// The generated answer to an [`Ask`].
@@ -61,6 +66,8 @@ struct Generated {
     output_tokens: u64,
     /// Stopped at `max_tokens`.
     cut: bool,
+    /// Blocked or safety-stopped.
+    mode: AnswerMode,
 }
 
 /// Builds a vendor's response JSON from the ask, the answer and a sequence
@@ -93,20 +100,34 @@ async fn respond(
         counters.failed.fetch_add(1, Ordering::Relaxed);
         return injected(vendor, behaviour.failure);
     }
+    if behaviour.reject_temperature && ask.temperature {
+        counters.rejected.fetch_add(1, Ordering::Relaxed);
+        return unsupported_temperature(vendor);
+    }
     let mut text = if behaviour.broken_plan && content::marker(&ask.prompt) == Some("plan") {
         content::broken_plan()
     } else {
         content::reply(&ask.prompt, &shared.verdicts)
     };
-    if let Some(bytes) = behaviour.huge_reply_bytes {
-        text = content::pad(text, bytes);
+    if ask.json {
+        text = content::json_only(&text);
     }
-    let (text, output_tokens, cut) = content::limit(text, ask.max_tokens);
+    let (mut text, mut output_tokens, mut cut) = content::limit(text, ask.max_tokens);
+    if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
+        let half = content::tokens(&text) / 2;
+        (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
+    }
+    if let Some(bytes) = behaviour.huge_reply_bytes {
+        // A misbehaving server: padded past any token limit.
+        text = content::pad(text, bytes);
+        output_tokens = content::tokens(&text);
+    }
     let generated = Generated {
         input_tokens: content::tokens(&ask.prompt),
         text,
         output_tokens,
         cut,
+        mode: behaviour.mode,
     };
     let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
     let body = shape(&ask, &generated, sequence);
@@ -117,7 +138,9 @@ async fn respond(
         )
             .into_response();
     }
-    axum::Json(body).into_response()
+    let mut response = axum::Json(body).into_response();
+    request_id(vendor, &mut response);
+    response
 }
 
 /// The injected failure, in the vendor's error shape.
@@ -130,6 +153,7 @@ fn injected(vendor: Vendor, failure: Failure) -> Response {
         ),
         Failure::ServerError => ("an internal error occurred", None),
         Failure::BadRequest => ("the request is invalid", None),
+        Failure::Overloaded => ("Overloaded", None),
     };
     let status = StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     error(vendor, status, message, retry_after)
@@ -174,12 +198,33 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-/// A sampling temperature within `0..=max`, if any.
-fn temperature(value: &Value, pointer: &str, max: f64) -> Result<(), Refusal> {
+/// The text of the last `user` message of a Chat Completions or Messages
+/// request.
+fn last_user_text(value: &Value) -> Option<String> {
+    value
+        .get("messages")?
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?
+        .get("content")
+        .and_then(text_of)
+}
+
+/// The non-empty `model` of a Chat Completions or Messages request.
+fn model_of(value: &Value) -> Option<&str> {
+    value
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|model| !model.is_empty())
+}
+
+/// Whether a sampling temperature is set, refused outside `0..=max`.
+fn temperature(value: &Value, pointer: &str, max: f64) -> Result<bool, Refusal> {
     match value.pointer(pointer) {
-        None | Some(Value::Null) => Ok(()),
+        None | Some(Value::Null) => Ok(false),
         Some(t) => match t.as_f64() {
-            Some(t) if (0.0..=max).contains(&t) => Ok(()),
+            Some(t) if (0.0..=max).contains(&t) => Ok(true),
             _ => Err(Refusal::invalid(format!(
                 "{}: must be a number between 0 and {max}, got {t}",
                 pointer.trim_start_matches('/').replace('/', ".")
@@ -198,6 +243,15 @@ fn positive(value: &Value, name: &str) -> Result<Option<u64>, Refusal> {
             ))),
         },
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` header, when there is one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|key| !key.trim().is_empty())
 }
 
 fn has(headers: &HeaderMap, name: &str) -> bool {
@@ -219,7 +273,8 @@ fn snapshot(model: &str, date: &str) -> String {
     }
 }
 
-/// `POST /v1beta/models/{model}:generateContent`.
+/// `POST /v1beta/models/{model}:generateContent` (and `/v1/…`, which
+/// google-genai calls by default).
 pub(super) async fn gemini(
     State(shared): State<Arc<Shared>>,
     path: Result<Path<String>, PathRejection>,
@@ -237,12 +292,15 @@ pub(super) async fn gemini(
             path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
         let model = model_action
             .strip_suffix(":generateContent")
-            .filter(|model| !model.is_empty())
-            .ok_or_else(|| {
-                Refusal::invalid(format!(
+            .ok_or_else(|| Refusal {
+                status: StatusCode::NOT_FOUND,
+                message: format!(
                     "unknown method {model_action}: only models/{{model}}:generateContent is served"
-                ))
+                ),
             })?;
+        if model.is_empty() {
+            return Err(Refusal::invalid("the model name is empty"));
+        }
         let value = parse(body)?;
         let prompt = value
             .pointer("/contents/0/parts")
@@ -253,28 +311,62 @@ pub(super) async fn gemini(
             Some(config) if config.is_object() => config,
             Some(_) => return Err(Refusal::invalid("generationConfig must be an object")),
         };
-        temperature(&value, "/generationConfig/temperature", 2.0)?;
+        let temperature = temperature(&value, "/generationConfig/temperature", 2.0)?;
+        let json =
+            config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
         Ok(Ask {
             prompt,
             model: model.to_owned(),
             max_tokens: positive(config, "maxOutputTokens")?,
+            temperature,
+            json,
         })
     })();
     respond(&shared, Vendor::Gemini, ask, |ask, answer, sequence| {
-        json!({
-            "candidates": [{
-                "content": {"role": "model", "parts": [{"text": answer.text}]},
-                "finishReason": if answer.cut { "MAX_TOKENS" } else { "STOP" },
-                "index": 0,
-            }],
-            "usageMetadata": {
-                "promptTokenCount": answer.input_tokens,
-                "candidatesTokenCount": answer.output_tokens,
-                "totalTokenCount": answer.input_tokens + answer.output_tokens,
-            },
+        let prompt_details = json!([{"modality": "TEXT", "tokenCount": answer.input_tokens}]);
+        let mut body = json!({
             "modelVersion": ask.model,
             "responseId": format!("sim-gemini-{sequence:08}"),
-        })
+        });
+        match answer.mode {
+            AnswerMode::Blocked => {
+                body["promptFeedback"] = json!({"blockReason": "PROHIBITED_CONTENT"});
+                body["usageMetadata"] = json!({
+                    "promptTokenCount": answer.input_tokens,
+                    "totalTokenCount": answer.input_tokens,
+                    "promptTokensDetails": prompt_details,
+                });
+            }
+            AnswerMode::Safety => {
+                body["candidates"] = json!([{
+                    "finishReason": "SAFETY",
+                    "index": 0,
+                    "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
+                }]);
+                body["usageMetadata"] = json!({
+                    "promptTokenCount": answer.input_tokens,
+                    "totalTokenCount": answer.input_tokens,
+                    "promptTokensDetails": prompt_details,
+                });
+            }
+            AnswerMode::Normal => {
+                // Thinking tokens count toward maxOutputTokens, as Gemini's do.
+                let thoughts = answer.output_tokens / 4;
+                body["candidates"] = json!([{
+                    "content": {"role": "model", "parts": [{"text": answer.text}]},
+                    "finishReason": if answer.cut { "MAX_TOKENS" } else { "STOP" },
+                    "index": 0,
+                }]);
+                body["usageMetadata"] = json!({
+                    "promptTokenCount": answer.input_tokens,
+                    "candidatesTokenCount": answer.output_tokens - thoughts,
+                    "thoughtsTokenCount": thoughts,
+                    "totalTokenCount": answer.input_tokens + answer.output_tokens,
+                    "promptTokensDetails": prompt_details,
+                });
+            }
+        }
+        body
     })
     .await
 }
@@ -286,35 +378,18 @@ pub(super) async fn openai(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let ask = (|| {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|key| !key.trim().is_empty());
-        if !bearer {
+        if bearer(&headers).is_none() {
             return Err(Refusal::unauthorised(
                 "You didn't provide an API key. You need to provide your API key in an \
                  Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             ));
         }
         let value = parse(body)?;
-        let model = value
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|model| !model.is_empty())
+        let model = model_of(&value)
             .ok_or_else(|| Refusal::invalid("you must provide a model parameter"))?;
-        let prompt = value
-            .get("messages")
-            .and_then(Value::as_array)
-            .and_then(|messages| {
-                messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-            })
-            .and_then(|message| message.get("content").and_then(text_of))
+        let prompt = last_user_text(&value)
             .ok_or_else(|| Refusal::invalid("messages must hold a user message with content"))?;
-        temperature(&value, "/temperature", 2.0)?;
+        let temperature = temperature(&value, "/temperature", 2.0)?;
         let max_tokens = match positive(&value, "max_completion_tokens")? {
             Some(max) => Some(max),
             None => positive(&value, "max_tokens")?,
@@ -323,9 +398,20 @@ pub(super) async fn openai(
             prompt,
             model: model.to_owned(),
             max_tokens,
+            temperature,
+            json: false,
         })
     })();
     respond(&shared, Vendor::OpenAi, ask, |ask, answer, sequence| {
+        let blocked = answer.mode != AnswerMode::Normal;
+        let finish = if blocked {
+            "content_filter"
+        } else if answer.cut {
+            "length"
+        } else {
+            "stop"
+        };
+        let content = (!blocked).then_some(answer.text.as_str());
         json!({
             "id": format!("chatcmpl-sim{sequence:08}"),
             "object": "chat.completion",
@@ -333,9 +419,9 @@ pub(super) async fn openai(
             "model": snapshot(&ask.model, "2025-04-14"),
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.text, "refusal": null},
+                "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
                 "logprobs": null,
-                "finish_reason": if answer.cut { "length" } else { "stop" },
+                "finish_reason": finish,
             }],
             "usage": {
                 "prompt_tokens": answer.input_tokens,
@@ -344,6 +430,7 @@ pub(super) async fn openai(
                 "prompt_tokens_details": {"cached_tokens": 0},
                 "completion_tokens_details": {"reasoning_tokens": 0},
             },
+            "service_tier": "default",
             "system_fingerprint": "fp_agento_sim",
         })
     })
@@ -357,52 +444,57 @@ pub(super) async fn anthropic(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let ask = (|| {
-        if !has(&headers, "x-api-key") {
-            return Err(Refusal::unauthorised("x-api-key header is required"));
+        if !has(&headers, "x-api-key") && bearer(&headers).is_none() {
+            return Err(Refusal::unauthorised(
+                "x-api-key or Authorization: Bearer header is required",
+            ));
         }
         if !has(&headers, "anthropic-version") {
             return Err(Refusal::invalid("anthropic-version: header is required"));
         }
         let value = parse(body)?;
-        let model = value
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|model| !model.is_empty())
-            .ok_or_else(|| Refusal::invalid("model: Field required"))?;
+        let model = model_of(&value).ok_or_else(|| Refusal::invalid("model: Field required"))?;
         let max_tokens = positive(&value, "max_tokens")?
             .ok_or_else(|| Refusal::invalid("max_tokens: Field required"))?;
-        let prompt = value
-            .get("messages")
-            .and_then(Value::as_array)
-            .and_then(|messages| {
-                messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-            })
-            .and_then(|message| message.get("content").and_then(text_of))
+        let prompt = last_user_text(&value)
             .ok_or_else(|| Refusal::invalid("messages: at least one user message is required"))?;
-        temperature(&value, "/temperature", 1.0)?;
+        let temperature = temperature(&value, "/temperature", 1.0)?;
         Ok(Ask {
             prompt,
             model: model.to_owned(),
             max_tokens: Some(max_tokens),
+            temperature,
+            json: false,
         })
     })();
     respond(&shared, Vendor::Anthropic, ask, |ask, answer, sequence| {
+        let blocked = answer.mode != AnswerMode::Normal;
+        let stop = if blocked {
+            "refusal"
+        } else if answer.cut {
+            "max_tokens"
+        } else {
+            "end_turn"
+        };
+        let content = if blocked {
+            json!([])
+        } else {
+            json!([{"type": "text", "text": answer.text, "citations": null}])
+        };
         json!({
             "id": format!("msg_sim{sequence:020}"),
             "type": "message",
             "role": "assistant",
             "model": snapshot(&ask.model, "20250929"),
-            "content": [{"type": "text", "text": answer.text}],
-            "stop_reason": if answer.cut { "max_tokens" } else { "end_turn" },
+            "content": content,
+            "stop_reason": stop,
             "stop_sequence": null,
             "usage": {
                 "input_tokens": answer.input_tokens,
                 "output_tokens": answer.output_tokens,
                 "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0,
+                "service_tier": "standard",
             },
         })
     })

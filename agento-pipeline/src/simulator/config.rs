@@ -1,6 +1,7 @@
 //! How each simulated vendor behaves: latency, injected failures, malformed
 //! or huge replies. Read from `AGENTO_SIM_<VENDOR>_*` variables.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::vendors::Vendor;
@@ -19,6 +20,23 @@ pub enum Failure {
     ServerError,
     /// 400 Bad Request (not retryable).
     BadRequest,
+    /// 529 `overloaded_error` (Anthropic's overload status).
+    Overloaded,
+}
+
+/// How a vendor answers a valid request that does not fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AnswerMode {
+    /// A normal answer.
+    #[default]
+    Normal,
+    /// The prompt is blocked: Gemini `promptFeedback.blockReason:
+    /// PROHIBITED_CONTENT` with no candidates, OpenAI `content_filter`,
+    /// Anthropic `refusal`.
+    Blocked,
+    /// The answer is stopped for safety: Gemini `finishReason: SAFETY` with no
+    /// parts, OpenAI `content_filter`, Anthropic `refusal`.
+    Safety,
 }
 
 impl Failure {
@@ -29,6 +47,7 @@ impl Failure {
             Self::RateLimited { .. } => 429,
             Self::ServerError => 500,
             Self::BadRequest => 400,
+            Self::Overloaded => 529,
         }
     }
 }
@@ -50,6 +69,14 @@ pub struct VendorBehaviour {
     pub huge_reply_bytes: Option<usize>,
     /// Answer plan prompts with a plan whose fields have the wrong types.
     pub broken_plan: bool,
+    /// Blocked or safety-stopped answers.
+    pub mode: AnswerMode,
+    /// How many of the first answers are cut off at half their length with
+    /// the vendor's cut-off finish reason.
+    pub cut_first: u32,
+    /// Answer 400 to any request that sets `temperature`, as models that do
+    /// not take it do.
+    pub reject_temperature: bool,
 }
 
 impl Default for VendorBehaviour {
@@ -62,6 +89,9 @@ impl Default for VendorBehaviour {
             malformed_json: false,
             huge_reply_bytes: None,
             broken_plan: false,
+            mode: AnswerMode::Normal,
+            cut_first: 0,
+            reject_temperature: false,
         }
     }
 }
@@ -75,6 +105,11 @@ pub struct SimulatorConfig {
     pub openai: VendorBehaviour,
     /// Anthropic.
     pub anthropic: VendorBehaviour,
+    /// Append every request (vendor, path, headers with key values hidden,
+    /// JSON body) as one JSON line to this file (`AGENTO_SIM_RECORD`).
+    pub record: Option<PathBuf>,
+    /// Connection cap and request time limits.
+    pub limits: super::serve::Limits,
 }
 
 impl SimulatorConfig {
@@ -94,8 +129,13 @@ impl SimulatorConfig {
 
     /// Reads the settings through `lookup`:
     /// `LATENCY_MS`, `FAIL_FIRST`, `FAIL_ALWAYS=1`, `FAILURE=503|429|500|400`,
-    /// `RETRY_AFTER_SECS` (for 429, default 1), `MALFORMED=1`, `HUGE_BYTES`,
-    /// `BROKEN_PLAN=1` (a plan with fields of the wrong types, in prose).
+    /// `FAILURE=529` (overloaded), `RETRY_AFTER_SECS` (for 429, default 1:
+    /// a `Retry-After` header, for Gemini a `RetryInfo` in the body),
+    /// `MALFORMED=1`, `HUGE_BYTES`, `BROKEN_PLAN=1` (a plan with fields of the
+    /// wrong types, in prose), `MODE=blocked|safety`, `CUT_FIRST=N`,
+    /// `REJECT_TEMPERATURE=1`; and `AGENTO_SIM_RECORD=<file>`,
+    /// `AGENTO_SIM_MAX_CONNECTIONS`, `AGENTO_SIM_HEADER_TIMEOUT_MS`,
+    /// `AGENTO_SIM_REQUEST_TIMEOUT_MS`.
     ///
     /// ```
     /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
@@ -136,8 +176,24 @@ impl SimulatorConfig {
                     "429" => Failure::RateLimited { retry_after_secs },
                     "500" => Failure::ServerError,
                     "400" => Failure::BadRequest,
+                    "529" => Failure::Overloaded,
                     other => {
-                        return Err(format!("{name}={other} is not one of 503, 429, 500, 400"));
+                        return Err(format!(
+                            "{name}={other} is not one of 503, 429, 500, 400, 529"
+                        ));
+                    }
+                },
+            };
+            let mode = match get("MODE") {
+                None => AnswerMode::Normal,
+                Some((name, value)) => match value.trim() {
+                    "normal" => AnswerMode::Normal,
+                    "blocked" => AnswerMode::Blocked,
+                    "safety" => AnswerMode::Safety,
+                    other => {
+                        return Err(format!(
+                            "{name}={other} is not one of normal, blocked, safety"
+                        ));
                     }
                 },
             };
@@ -150,12 +206,43 @@ impl SimulatorConfig {
                 huge_reply_bytes: number("HUGE_BYTES")?
                     .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
                 broken_plan: flag("BROKEN_PLAN"),
+                mode,
+                cut_first: u32::try_from(number("CUT_FIRST")?.unwrap_or(0)).unwrap_or(u32::MAX),
+                reject_temperature: flag("REJECT_TEMPERATURE"),
             })
         };
         Ok(Self {
             gemini: one("GEMINI")?,
             openai: one("OPENAI")?,
             anthropic: one("ANTHROPIC")?,
+            record: lookup("AGENTO_SIM_RECORD")
+                .filter(|v| !v.trim().is_empty())
+                .map(PathBuf::from),
+            limits: limits(&lookup)?,
         })
     }
+}
+
+/// The connection cap and time limits from their variables.
+fn limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<super::serve::Limits, String> {
+    let defaults = super::serve::Limits::default();
+    let number = |name: &str| -> Result<Option<u64>, String> {
+        lookup(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|value| match value.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("{name}={value} is not a positive whole number")),
+            })
+            .transpose()
+    };
+    Ok(super::serve::Limits {
+        max_connections: number("AGENTO_SIM_MAX_CONNECTIONS")?
+            .map_or(defaults.max_connections, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+        header_timeout: number("AGENTO_SIM_HEADER_TIMEOUT_MS")?
+            .map_or(defaults.header_timeout, Duration::from_millis),
+        request_timeout: number("AGENTO_SIM_REQUEST_TIMEOUT_MS")?
+            .map_or(defaults.request_timeout, Duration::from_millis),
+    })
 }

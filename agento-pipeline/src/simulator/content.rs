@@ -169,6 +169,28 @@ pub fn broken_plan() -> String {
         .to_owned()
 }
 
+/// The reply of JSON mode: the fenced JSON block of `text` (else its first
+/// balanced JSON object) as compact JSON, or `text` itself as a JSON string
+/// when it holds no JSON object.
+///
+/// ```
+/// use agento_pipeline::simulator::content::json_only;
+/// assert_eq!(json_only("Here:\n```json\n{\"a\": 1}\n```\n"), r#"{"a":1}"#);
+/// assert_eq!(json_only("plain"), r#""plain""#);
+/// ```
+pub fn json_only(text: &str) -> String {
+    text.split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .and_then(|block| serde_json::from_str::<serde_json::Value>(block).ok())
+        .or_else(|| {
+            crate::plan::extract_json(text)
+                .and_then(|object| serde_json::from_str::<serde_json::Value>(object).ok())
+        })
+        .unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
+        .to_string()
+}
+
 /// `text` padded with filler to at least `bytes` bytes.
 pub fn pad(mut text: String, bytes: usize) -> String {
     const FILLER: &str = " Further detail follows to make this answer long.";

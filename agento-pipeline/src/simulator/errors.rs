@@ -1,15 +1,17 @@
 //! Error answers in each vendor's own JSON shape, and the vendor a stray
 //! request (unknown path, wrong method) was most likely meant for.
 
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::vendors::Vendor;
 
-/// An error answer as `vendor` shapes it, with a `Retry-After` when given.
+/// An error answer as `vendor` shapes it, with the delay to wait when given:
+/// a `Retry-After` header (OpenAI, Anthropic), a `google.rpc.RetryInfo` entry
+/// in `error.details` (Gemini, which sends no header).
 ///
-/// - Gemini: `{"error": {"code": 429, "message": …, "status": "RESOURCE_EXHAUSTED"}}`
+/// - Gemini: `{"error": {"code": 429, "message": …, "status": "RESOURCE_EXHAUSTED", "details": […]}}`
 /// - OpenAI: `{"error": {"message": …, "type": "invalid_request_error", "param": null, "code": …}}`
 /// - Anthropic: `{"type": "error", "error": {"type": "rate_limit_error", "message": …}}`
 pub(super) fn error(
@@ -18,17 +20,60 @@ pub(super) fn error(
     message: &str,
     retry_after: Option<u64>,
 ) -> Response {
+    shaped(vendor, status, message, retry_after, None)
+}
+
+/// The 400 a model that does not take `temperature` answers, in the words
+/// each vendor uses.
+pub(super) fn unsupported_temperature(vendor: Vendor) -> Response {
+    let message = match vendor {
+        Vendor::Gemini => {
+            "Invalid JSON payload received. Unknown name \"temperature\" at 'generation_config': Cannot find field."
+        }
+        Vendor::OpenAi => "Unsupported parameter: 'temperature' is not supported with this model.",
+        Vendor::Anthropic => "temperature: this model does not support the `temperature` parameter",
+    };
+    shaped(
+        vendor,
+        StatusCode::BAD_REQUEST,
+        message,
+        None,
+        Some("temperature"),
+    )
+}
+
+fn shaped(
+    vendor: Vendor,
+    status: StatusCode,
+    message: &str,
+    retry_after: Option<u64>,
+    param: Option<&str>,
+) -> Response {
     let body = match vendor {
-        Vendor::Gemini => json!({"error": {
-            "code": status.as_u16(),
-            "message": message,
-            "status": google_status(status),
-        }}),
+        Vendor::Gemini => {
+            let mut error = json!({
+                "code": status.as_u16(),
+                "message": match retry_after {
+                    Some(seconds) => format!("{message} Please retry in {seconds}s."),
+                    None => message.to_owned(),
+                },
+                "status": google_status(status),
+            });
+            if let Some(seconds) = retry_after {
+                error["details"] = json!([
+                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                     "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{seconds}s")},
+                ]);
+            }
+            json!({"error": error})
+        }
         Vendor::OpenAi => json!({"error": {
             "message": message,
             "type": openai_type(status),
-            "param": null,
-            "code": openai_code(status),
+            "param": param,
+            "code": if param.is_some() { Some("unsupported_parameter") } else { openai_code(status) },
         }}),
         Vendor::Anthropic => json!({
             "type": "error",
@@ -36,27 +81,53 @@ pub(super) fn error(
         }),
     };
     let mut response = (status, axum::Json(body)).into_response();
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = retry_after
+        && vendor != Vendor::Gemini
+    {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    request_id(vendor, &mut response);
     response
 }
 
-/// The answer to a path or method the simulator does not serve, in the shape
-/// of the vendor whose API the path belongs to.
-pub(super) async fn not_served(method: Method, uri: Uri) -> Response {
-    let path = uri.path();
-    let vendor = if path.starts_with("/v1beta") {
-        Vendor::Gemini
-    } else if path.starts_with("/v1/messages") {
-        Vendor::Anthropic
-    } else {
-        Vendor::OpenAi
+/// Adds the request-id header the vendor sends with every answer
+/// (`x-request-id` for OpenAI, `request-id` for Anthropic).
+pub(super) fn request_id(vendor: Vendor, response: &mut Response) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (name, value) = match vendor {
+        Vendor::Gemini => return,
+        Vendor::OpenAi => ("x-request-id", format!("req_sim{n:024}")),
+        Vendor::Anthropic => ("request-id", format!("req_sim{n:022}")),
     };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static(name), value);
+    }
+}
+
+/// The answer to a path or method the simulator does not serve, in the shape
+/// of the vendor the request is for: told by its path, and for `/v1/models…`
+/// (which OpenAI and Anthropic both serve) by Anthropic's headers.
+pub(super) async fn not_served(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    let vendor =
+        if path.starts_with("/v1beta") || (path.starts_with("/v1/models/") && path.contains(':')) {
+            Vendor::Gemini
+        } else if path.starts_with("/v1/messages")
+            || (path.starts_with("/v1/models")
+                && (headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")))
+        {
+            Vendor::Anthropic
+        } else {
+            Vendor::OpenAi
+        };
     let served = matches!(path, "/v1/chat/completions" | "/v1/messages")
-        || path.starts_with("/v1beta/models/");
+        || ((path.starts_with("/v1beta/models/") || path.starts_with("/v1/models/"))
+            && path.ends_with(":generateContent"));
     if served && method != Method::POST {
         return error(
             vendor,

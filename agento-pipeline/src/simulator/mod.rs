@@ -7,10 +7,15 @@
 //! flaky, malformed or verbose ([`SimulatorConfig`]).
 //!
 //! Like the real APIs, it checks each vendor's required headers (401 in the
-//! vendor's error shape without a key; Anthropic also needs
-//! `anthropic-version`), validates the body (400 in the vendor's error shape,
+//! vendor's error shape without a key; Anthropic takes `x-api-key` or
+//! `Authorization: Bearer` and needs an `anthropic-version`), serves Gemini on
+//! `/v1` and `/v1beta`, validates the body (400 in the vendor's error shape,
 //! never a panic), and stops at `max_tokens` with the vendor's own finish
-//! reason (`MAX_TOKENS`, `length`, `max_tokens`).
+//! reason (`MAX_TOKENS`, `length`, `max_tokens`). Modes make it answer as the
+//! vendors do when they block, filter, cut off or reject `temperature`
+//! ([`VendorBehaviour`]); a recording mode keeps every request
+//! ([`SimulatorConfig::record`]); connections are capped and slow clients
+//! closed ([`Limits`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -25,17 +30,21 @@ mod api;
 mod config;
 pub mod content;
 mod errors;
+mod record;
+mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::post;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{Failure, SimulatorConfig, VendorBehaviour};
+pub use config::{AnswerMode, Failure, SimulatorConfig, VendorBehaviour};
+pub use serve::Limits;
 
 use crate::vendors::Vendor;
 
@@ -46,6 +55,7 @@ struct Counters {
     rejected: AtomicU32,
     valid: AtomicU32,
     failed: AtomicU32,
+    answered: AtomicU32,
 }
 
 impl Counters {
@@ -135,24 +145,47 @@ impl Simulator {
             verdicts: content::Verdicts::default(),
             sequence: AtomicU64::new(0),
         });
-        let app = Router::new()
+        let recorder = shared
+            .config
+            .record
+            .as_ref()
+            .map(record::Recorder::open)
+            .transpose()?;
+        let mut app = Router::new()
             .route("/v1beta/models/{model}", post(api::gemini))
+            .route("/v1/models/{model}", post(api::gemini))
             .route("/v1/chat/completions", post(api::openai))
             .route("/v1/messages", post(api::anthropic))
             .fallback(errors::not_served)
             .method_not_allowed_fallback(errors::not_served)
             .with_state(Arc::clone(&shared));
+        if let Some(recorder) = recorder {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                recorder,
+                record::record,
+            ));
+        }
+        let limits = shared.config.limits;
+        let answer_within = limits.request_timeout
+            + [
+                &shared.config.gemini,
+                &shared.config.openai,
+                &shared.config.anthropic,
+            ]
+            .iter()
+            .map(|behaviour| behaviour.latency)
+            .max()
+            .unwrap_or_default();
+        let app = app.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(answer_within, next.run(request)).await {
+                    Ok(response) => response,
+                    Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+                }
+            },
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                eprintln!("agento: the vendor simulator stopped: {error}");
-            }
-        });
+        let task = tokio::spawn(serve::serve(listener, app, limits, stopped));
         Ok(Self {
             address,
             shared,

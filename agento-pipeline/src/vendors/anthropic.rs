@@ -1,11 +1,11 @@
 //! Anthropic Messages (`POST {base}/v1/messages`, `x-api-key`,
-//! `anthropic-version`).
+//! `anthropic-version`). A `refusal` stop is [`VendorError::Blocked`].
 
 use agento::runtime::usage::AnthropicUsage;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Exchange, client, key, secret_header};
-use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
+use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
 
 /// The API version sent in `anthropic-version`.
 pub const API_VERSION: &str = "2023-06-01";
@@ -15,7 +15,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 /// An Anthropic client.
 #[derive(Debug, Clone)]
 pub struct AnthropicClient {
-    config: VendorConfig,
+    pub(super) config: VendorConfig,
     http: reqwest::Client,
 }
 
@@ -55,10 +55,6 @@ struct Block {
     text: String,
 }
 
-fn error_message(body: &serde_json::Value) -> Option<String> {
-    body.pointer("/error/message")?.as_str().map(str::to_owned)
-}
-
 impl AnthropicClient {
     /// A client for `config`.
     pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
@@ -92,12 +88,11 @@ impl AnthropicClient {
         let answer: Answer = Exchange {
             vendor: Vendor::Anthropic,
             key,
-            timeout: self.config.timeout,
-            error_message,
+            config: &self.config,
         }
         .post(request, &body)
         .await?;
-        Ok(Reply {
+        let reply = Reply {
             vendor: Vendor::Anthropic,
             text: answer
                 .content
@@ -109,6 +104,7 @@ impl AnthropicClient {
             finish_reasons: answer.stop_reason.into_iter().collect(),
             id: answer.id,
             usage: Usage::Anthropic(answer.usage),
-        })
+        };
+        blocked_if(reply, "refusal", None)
     }
 }

@@ -6,12 +6,22 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Vendor;
+use super::params::{TemperatureSetting, temperature_var};
 
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The longest per-request timeout `AGENTO_LLM_TIMEOUT_SECS` may set (a day).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+/// The default of `AGENTO_MAX_REPLY_BYTES`: 16 MiB.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+/// The default of `AGENTO_MAX_RETRY_WAIT_SECS`.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// The longest wait `AGENTO_MAX_RETRY_WAIT_SECS` may allow: the retry
+/// driver's own ceiling on any delay.
+pub const MAX_RETRY_WAIT: Duration = agento::runtime::backoff::MAX_DELAY;
 
 /// The settings of one vendor's client.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct VendorConfig {
     /// The API's base URL (`https://api.openai.com/v1`, an OpenAI-compatible server, the simulator).
     pub base_url: String,
@@ -21,6 +31,35 @@ pub struct VendorConfig {
     pub model: String,
     /// The per-request timeout.
     pub timeout: Duration,
+    /// `<VENDOR>_TEMPERATURE`: the model's rule, never, or a fixed value.
+    pub temperature: TemperatureSetting,
+    /// Replies larger than this are refused (`AGENTO_MAX_REPLY_BYTES`).
+    pub max_reply_bytes: usize,
+    /// The longest delay a vendor may ask for before a retry
+    /// (`AGENTO_MAX_RETRY_WAIT_SECS`); a longer one fails the call.
+    pub max_retry_wait: Duration,
+}
+
+impl VendorConfig {
+    /// A configuration with the defaults for everything but the place, key
+    /// and model.
+    ///
+    /// ```
+    /// use agento_pipeline::vendors::VendorConfig;
+    /// let c = VendorConfig::new("http://127.0.0.1:9", Some("k".into()), "gpt-5.5");
+    /// assert_eq!(c.max_reply_bytes, 16 * 1024 * 1024);
+    /// ```
+    pub fn new(base_url: &str, api_key: Option<String>, model: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            model: model.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            temperature: TemperatureSetting::ByModel,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+        }
+    }
 }
 
 impl std::fmt::Debug for VendorConfig {
@@ -30,6 +69,9 @@ impl std::fmt::Debug for VendorConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
             .field("model", &self.model)
             .field("timeout", &self.timeout)
+            .field("temperature", &self.temperature)
+            .field("max_reply_bytes", &self.max_reply_bytes)
+            .field("max_retry_wait", &self.max_retry_wait)
             .finish()
     }
 }
@@ -40,7 +82,7 @@ impl std::fmt::Debug for VendorConfig {
 pub struct ConfigError(pub String);
 
 /// The settings of the three clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VendorsConfig {
     /// Gemini.
     pub gemini: VendorConfig,
@@ -65,21 +107,21 @@ const fn names(vendor: Vendor) -> Names {
             base_url: "GEMINI_BASE_URL",
             model: "GEMINI_MODEL",
             default_base_url: "https://generativelanguage.googleapis.com",
-            default_model: "gemini-2.5-pro",
+            default_model: "gemini-3.8-flash",
         },
         Vendor::OpenAi => Names {
             key: "OPENAI_API_KEY",
             base_url: "OPENAI_BASE_URL",
             model: "OPENAI_MODEL",
             default_base_url: "https://api.openai.com/v1",
-            default_model: "gpt-4.1",
+            default_model: "gpt-5.5",
         },
         Vendor::Anthropic => Names {
             key: "ANTHROPIC_API_KEY",
             base_url: "ANTHROPIC_BASE_URL",
             model: "ANTHROPIC_MODEL",
             default_base_url: "https://api.anthropic.com",
-            default_model: "claude-sonnet-4-5",
+            default_model: "claude-sonnet-5-5",
         },
     }
 }
@@ -109,41 +151,36 @@ impl VendorsConfig {
     /// use agento_pipeline::vendors::VendorsConfig;
     /// let c = VendorsConfig::from_lookup(|name| (name == "OPENAI_MODEL").then(|| "gpt-4o".to_owned())).unwrap();
     /// assert_eq!(c.openai.model, "gpt-4o");
-    /// assert_eq!(c.gemini.model, "gemini-2.5-pro");
+    /// assert_eq!(c.gemini.model, "gemini-3.8-flash");
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let timeout = match lookup("AGENTO_LLM_TIMEOUT_SECS") {
-            None => DEFAULT_TIMEOUT,
-            Some(value) => match value.trim().parse::<f64>() {
-                Ok(secs) if secs > 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
-                _ => {
-                    return Err(ConfigError(format!(
-                        "AGENTO_LLM_TIMEOUT_SECS={value} is not a positive number of seconds"
-                    )));
-                }
-            },
-        };
-        Ok(Self::build(lookup, timeout))
-    }
-
-    fn build(lookup: impl Fn(&str) -> Option<String>, timeout: Duration) -> Self {
-        let one = |vendor| {
+        let limits = Limits::from_lookup(&lookup)?;
+        let one = |vendor| -> Result<VendorConfig, ConfigError> {
             let n = names(vendor);
-            VendorConfig {
+            let var = temperature_var(vendor);
+            let temperature = match lookup(var) {
+                None => TemperatureSetting::ByModel,
+                Some(value) => TemperatureSetting::parse(&value)
+                    .map_err(|problem| ConfigError(format!("{var}={problem}")))?,
+            };
+            Ok(VendorConfig {
                 base_url: lookup(n.base_url)
                     .unwrap_or_else(|| n.default_base_url.to_owned())
                     .trim_end_matches('/')
                     .to_owned(),
                 api_key: lookup(n.key).filter(|key| !key.trim().is_empty()),
                 model: lookup(n.model).unwrap_or_else(|| n.default_model.to_owned()),
-                timeout,
-            }
+                timeout: limits.timeout,
+                temperature,
+                max_reply_bytes: limits.max_reply_bytes,
+                max_retry_wait: limits.max_retry_wait,
+            })
         };
-        Self {
-            gemini: one(Vendor::Gemini),
-            openai: one(Vendor::OpenAi),
-            anthropic: one(Vendor::Anthropic),
-        }
+        Ok(Self {
+            gemini: one(Vendor::Gemini)?,
+            openai: one(Vendor::OpenAi)?,
+            anthropic: one(Vendor::Anthropic)?,
+        })
     }
 
     /// All three vendors at the offline simulator at `base_url`, with
@@ -180,6 +217,88 @@ impl VendorsConfig {
             self.anthropic.model = model;
         }
         self
+    }
+}
+
+/// The limits every client shares.
+struct Limits {
+    timeout: Duration,
+    max_reply_bytes: usize,
+    max_retry_wait: Duration,
+}
+
+impl Limits {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let timeout = seconds(
+            lookup,
+            "AGENTO_LLM_TIMEOUT_SECS",
+            DEFAULT_TIMEOUT,
+            MAX_TIMEOUT,
+            false,
+        )?;
+        let max_retry_wait = seconds(
+            lookup,
+            "AGENTO_MAX_RETRY_WAIT_SECS",
+            DEFAULT_MAX_RETRY_WAIT,
+            MAX_RETRY_WAIT,
+            true,
+        )?;
+        let max_reply_bytes = match lookup("AGENTO_MAX_REPLY_BYTES") {
+            None => DEFAULT_MAX_REPLY_BYTES,
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(bytes) if bytes >= 1024 => usize::try_from(bytes).unwrap_or(usize::MAX),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "AGENTO_MAX_REPLY_BYTES={value} is not a whole number of bytes (at least 1024)"
+                    )));
+                }
+            },
+        };
+        Ok(Self {
+            timeout,
+            max_reply_bytes,
+            max_retry_wait,
+        })
+    }
+}
+
+/// A duration in seconds from variable `var`: `default` when unset, an error
+/// when not a number (or not positive, unless `zero_ok`), and `max` with a
+/// warning naming the variable when larger.
+fn seconds(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &str,
+    default: Duration,
+    max: Duration,
+    zero_ok: bool,
+) -> Result<Duration, ConfigError> {
+    let Some(value) = lookup(var) else {
+        return Ok(default);
+    };
+    let secs = value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| !secs.is_nan() && (*secs > 0.0 || (zero_ok && *secs == 0.0)));
+    let Some(secs) = secs else {
+        let what = if zero_ok {
+            "a number of seconds (0 or more)"
+        } else {
+            "a positive number of seconds"
+        };
+        return Err(ConfigError(format!("{var}={value} is not {what}")));
+    };
+    match Duration::try_from_secs_f64(secs) {
+        Ok(duration) if duration <= max => Ok(duration),
+        _ => {
+            eprintln!(
+                "warning: {var}={} is more than the maximum of {} s; using {} s",
+                value.trim(),
+                max.as_secs(),
+                max.as_secs()
+            );
+            Ok(max)
+        }
     }
 }
 
@@ -244,5 +363,43 @@ mod tests {
         })
         .unwrap_err();
         assert!(error.0.contains("AGENTO_LLM_TIMEOUT_SECS=soon"));
+    }
+
+    #[test]
+    fn huge_timeouts_are_capped_not_a_panic() {
+        for value in ["1e300", "18446744073709551615", "inf"] {
+            let config = VendorsConfig::from_lookup(|name| {
+                (name == "AGENTO_LLM_TIMEOUT_SECS").then(|| value.to_owned())
+            })
+            .unwrap();
+            assert_eq!(config.openai.timeout, MAX_TIMEOUT, "{value}");
+        }
+        for value in ["0", "-1", "NaN"] {
+            assert!(
+                VendorsConfig::from_lookup(|name| {
+                    (name == "AGENTO_LLM_TIMEOUT_SECS").then(|| value.to_owned())
+                })
+                .is_err(),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn temperature_overrides_per_vendor() {
+        let config = VendorsConfig::from_lookup(|name| match name {
+            "ANTHROPIC_TEMPERATURE" => Some("none".to_owned()),
+            "OPENAI_TEMPERATURE" => Some("0.5".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.anthropic.temperature, TemperatureSetting::Never);
+        assert_eq!(config.openai.temperature, TemperatureSetting::Fixed(0.5));
+        assert_eq!(config.gemini.temperature, TemperatureSetting::ByModel);
+        let error = VendorsConfig::from_lookup(|name| {
+            (name == "GEMINI_TEMPERATURE").then(|| "hot".to_owned())
+        })
+        .unwrap_err();
+        assert!(error.0.starts_with("GEMINI_TEMPERATURE=hot"), "{error}");
     }
 }

@@ -62,6 +62,66 @@ pub enum VendorError {
         /// The variable to set.
         var: &'static str,
     },
+    /// The vendor asked to wait longer before retrying than
+    /// `AGENTO_MAX_RETRY_WAIT_SECS` allows: not retried.
+    #[error(
+        "{vendor} answered HTTP {status} and asked to wait {}s before retrying, more than AGENTO_MAX_RETRY_WAIT_SECS={}s allows: {message}",
+        asked.as_secs_f64(), cap.as_secs_f64()
+    )]
+    WaitTooLong {
+        /// The vendor.
+        vendor: Vendor,
+        /// The HTTP status.
+        status: u16,
+        /// The vendor's own error message.
+        message: String,
+        /// The delay the vendor asked for.
+        asked: Duration,
+        /// The configured maximum.
+        cap: Duration,
+    },
+    /// The reply was larger than `AGENTO_MAX_REPLY_BYTES`; reading stopped there.
+    #[error(
+        "{vendor} sent a reply larger than AGENTO_MAX_REPLY_BYTES={limit} bytes; reading stopped at the limit"
+    )]
+    TooLarge {
+        /// The vendor.
+        vendor: Vendor,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The model does not take a parameter the request sent (a 400 naming it).
+    #[error(
+        "{vendor} model {model} does not take `{parameter}` (HTTP 400: {message}); set {var}=none to leave it out"
+    )]
+    UnsupportedParameter {
+        /// The vendor.
+        vendor: Vendor,
+        /// The model asked.
+        model: String,
+        /// The parameter, e.g. `temperature`.
+        parameter: String,
+        /// The variable that leaves it out.
+        var: String,
+        /// The vendor's own error message.
+        message: String,
+    },
+    /// The vendor blocked the prompt or stopped the answer for a reason other
+    /// than its natural end or the token limit (safety, prohibited content,
+    /// recitation, refusal, content filter).
+    #[error("{vendor} {} (reason {reason}){}", if *prompt { "blocked the prompt" } else { "stopped the answer" }, detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Blocked {
+        /// The vendor.
+        vendor: Vendor,
+        /// The vendor's block or finish reason (`SAFETY`, `PROHIBITED_CONTENT`, `refusal`, `content_filter`).
+        reason: String,
+        /// Whether the prompt was blocked (no answer at all) rather than the answer stopped.
+        prompt: bool,
+        /// The vendor's explanation, when it gave one.
+        detail: Option<String>,
+        /// What the vendor did return: usage and response id, for the span.
+        reply: Box<super::Reply>,
+    },
     /// The client could not be built (bad base URL, TLS setup).
     #[error("cannot set up the {vendor} client: {message}")]
     Setup {
@@ -79,7 +139,13 @@ impl VendorError {
         match self {
             Self::Http { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             Self::Timeout { .. } | Self::Connect { .. } => true,
-            Self::Decode { .. } | Self::MissingKey { .. } | Self::Setup { .. } => false,
+            Self::Decode { .. }
+            | Self::MissingKey { .. }
+            | Self::Setup { .. }
+            | Self::WaitTooLong { .. }
+            | Self::TooLarge { .. }
+            | Self::UnsupportedParameter { .. }
+            | Self::Blocked { .. } => false,
         }
     }
 
@@ -91,7 +157,11 @@ impl VendorError {
             | Self::Connect { vendor, .. }
             | Self::Decode { vendor, .. }
             | Self::MissingKey { vendor, .. }
-            | Self::Setup { vendor, .. } => *vendor,
+            | Self::Setup { vendor, .. }
+            | Self::WaitTooLong { vendor, .. }
+            | Self::TooLarge { vendor, .. }
+            | Self::UnsupportedParameter { vendor, .. }
+            | Self::Blocked { vendor, .. } => *vendor,
         }
     }
 }
@@ -105,12 +175,19 @@ impl ErrorInfo for VendorError {
             Self::Decode { .. } => "decode".into(),
             Self::MissingKey { .. } => "missing_key".into(),
             Self::Setup { .. } => "setup".into(),
+            Self::WaitTooLong { status, .. } => format!("http.{status}").into(),
+            Self::TooLarge { .. } => "reply_too_large".into(),
+            Self::UnsupportedParameter { .. } => "unsupported_parameter".into(),
+            Self::Blocked { reason, .. } => {
+                format!("blocked.{}", reason.to_ascii_lowercase()).into()
+            }
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Http { retry_after, .. } => *retry_after,
+            Self::WaitTooLong { asked, .. } => Some(*asked),
             _ => None,
         }
     }

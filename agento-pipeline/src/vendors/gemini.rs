@@ -1,4 +1,8 @@
 //! Gemini `models.generateContent` (REST; key in the `x-goog-api-key` header).
+//!
+//! A blocked prompt (`promptFeedback.blockReason`) or an answer stopped for
+//! safety, recitation or prohibited content is [`VendorError::Blocked`]
+//! naming the reason, with the usage and response id Gemini did send.
 
 use agento::runtime::usage::GeminiUsage;
 use serde::{Deserialize, Serialize};
@@ -9,7 +13,7 @@ use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
 /// A Gemini client.
 #[derive(Debug, Clone)]
 pub struct GeminiClient {
-    config: VendorConfig,
+    pub(super) config: VendorConfig,
     http: reqwest::Client,
 }
 
@@ -19,7 +23,7 @@ struct Body<'a> {
     contents: [Content<'a>; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     system_instruction: Option<Instruction<'a>>,
-    generation_config: GenerationConfig,
+    generation_config: GenerationConfig<'a>,
 }
 
 #[derive(Serialize)]
@@ -40,11 +44,15 @@ struct Part<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct GenerationConfig {
+struct GenerationConfig<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_mime_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_json_schema: Option<&'a serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +64,14 @@ struct Answer {
     usage_metadata: GeminiUsage,
     model_version: Option<String>,
     response_id: Option<String>,
+    prompt_feedback: Option<PromptFeedback>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptFeedback {
+    block_reason: Option<String>,
+    block_reason_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,7 +79,11 @@ struct Answer {
 struct Candidate {
     content: Option<AnswerContent>,
     finish_reason: Option<String>,
+    finish_message: Option<String>,
 }
+
+/// Finish reasons that end an answer normally (or at the token limit).
+const NORMAL_FINISH: [&str; 3] = ["STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED"];
 
 #[derive(Deserialize)]
 struct AnswerContent {
@@ -75,10 +95,6 @@ struct AnswerContent {
 struct AnswerPart {
     #[serde(default)]
     text: String,
-}
-
-fn error_message(body: &serde_json::Value) -> Option<String> {
-    body.pointer("/error/message")?.as_str().map(str::to_owned)
 }
 
 impl GeminiClient {
@@ -113,6 +129,8 @@ impl GeminiClient {
             generation_config: GenerationConfig {
                 temperature: request.temperature,
                 max_output_tokens: request.max_tokens,
+                response_mime_type: request.json_schema.map(|_| "application/json"),
+                response_json_schema: request.json_schema,
             },
         };
         let request = self
@@ -122,23 +140,42 @@ impl GeminiClient {
         let answer: Answer = Exchange {
             vendor: Vendor::Gemini,
             key,
-            timeout: self.config.timeout,
-            error_message,
+            config: &self.config,
         }
         .post(request, &body)
         .await?;
-        let Some(first) = answer.candidates.first() else {
-            return Err(VendorError::Decode {
-                vendor: Vendor::Gemini,
-                message: "the answer has no candidates".to_owned(),
-            });
-        };
+        let first = answer.candidates.first();
         let text = first
-            .content
-            .as_ref()
+            .and_then(|c| c.content.as_ref())
             .map(|content| content.parts.iter().map(|p| p.text.as_str()).collect())
             .unwrap_or_default();
-        Ok(Reply {
+        let blocked = match (&answer.prompt_feedback, first) {
+            (
+                Some(PromptFeedback {
+                    block_reason: Some(reason),
+                    block_reason_message,
+                }),
+                _,
+            ) => Some((reason.clone(), true, block_reason_message.clone())),
+            (
+                _,
+                Some(Candidate {
+                    finish_reason: Some(reason),
+                    finish_message,
+                    ..
+                }),
+            ) if !NORMAL_FINISH.contains(&reason.as_str()) => {
+                Some((reason.clone(), false, finish_message.clone()))
+            }
+            (_, None) => {
+                return Err(VendorError::Decode {
+                    vendor: Vendor::Gemini,
+                    message: "the answer has no candidates and no block reason".to_owned(),
+                });
+            }
+            _ => None,
+        };
+        let reply = Reply {
             vendor: Vendor::Gemini,
             text,
             model: answer
@@ -151,6 +188,16 @@ impl GeminiClient {
                 .collect(),
             id: answer.response_id,
             usage: Usage::Gemini(answer.usage_metadata),
-        })
+        };
+        match blocked {
+            Some((reason, prompt, detail)) => Err(VendorError::Blocked {
+                vendor: Vendor::Gemini,
+                reason,
+                prompt,
+                detail,
+                reply: Box::new(reply),
+            }),
+            None => Ok(reply),
+        }
     }
 }

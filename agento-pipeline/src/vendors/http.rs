@@ -10,7 +10,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Vendor, VendorError};
+use super::params::{temperature_var, unsupported_parameter};
+use super::{Vendor, VendorConfig, VendorError};
 
 /// OpenAI's finer-grained companion of `Retry-After`, in milliseconds.
 const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
@@ -44,21 +45,21 @@ pub(super) fn secret_header(vendor: Vendor, value: &str) -> Result<HeaderValue, 
 }
 
 /// What the shared exchange needs to know of a call besides the request
-/// itself: whom it goes to and how to read the vendor's own error message.
+/// itself: whom it goes to, with which key and limits.
 pub(super) struct Exchange<'a> {
     /// The vendor called.
     pub vendor: Vendor,
     /// The key sent, scrubbed from every message.
     pub key: &'a str,
-    /// The per-request timeout (for the error message).
-    pub timeout: Duration,
-    /// Extracts the vendor's own message from an error body.
-    pub error_message: fn(&serde_json::Value) -> Option<String>,
+    /// The client's settings (timeout, reply bound, retry-wait cap, model).
+    pub config: &'a VendorConfig,
 }
 
 impl Exchange<'_> {
     /// Sends `request` (URL and headers set) with `body` as JSON and decodes
-    /// the answer as `T`.
+    /// the answer as `T`. The reply is read as a stream and refused beyond
+    /// `max_reply_bytes`; an error status becomes [`VendorError::Http`] with
+    /// the delay the vendor asked for (headers or Gemini's `RetryInfo`).
     pub(super) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
@@ -70,18 +71,59 @@ impl Exchange<'_> {
             .await
             .map_err(|error| self.transport(&error))?;
         let status = response.status();
-        let retry_after = retry_after(response.headers(), SystemTime::now());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.transport(&error))?;
+        let header_hint = retry_after(response.headers(), SystemTime::now());
+        let bytes = self.read_bounded(response).await?;
         if !status.is_success() {
-            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .as_ref()
-                .and_then(self.error_message)
-                .unwrap_or_else(|| {
-                    let text = String::from_utf8_lossy(&bytes);
+            return Err(self.status_error(status, header_hint, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
+            vendor: self.vendor,
+            message: format!("{error} (in a {}-byte body)", bytes.len()),
+        })
+    }
+
+    /// The body, at most `max_reply_bytes` of it: a longer one (by its
+    /// `Content-Length` or as it streams in) is [`VendorError::TooLarge`].
+    async fn read_bounded(&self, mut response: reqwest::Response) -> Result<Vec<u8>, VendorError> {
+        let limit = self.config.max_reply_bytes;
+        let too_large = || VendorError::TooLarge {
+            vendor: self.vendor,
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX))
+        {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.transport(&error))?
+        {
+            if bytes.len().saturating_add(chunk.len()) > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// The error of a non-success answer.
+    fn status_error(
+        &self,
+        status: reqwest::StatusCode,
+        header_hint: Option<Duration>,
+        bytes: &[u8],
+    ) -> VendorError {
+        let body = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+        let message = body
+            .as_ref()
+            .and_then(|body| body.pointer("/error/message")?.as_str())
+            .map_or_else(
+                || {
+                    let text = String::from_utf8_lossy(bytes);
                     let text = text.trim();
                     if text.is_empty() {
                         status
@@ -91,18 +133,47 @@ impl Exchange<'_> {
                     } else {
                         text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
                     }
-                });
-            return Err(VendorError::Http {
-                vendor: self.vendor,
-                status: status.as_u16(),
-                message: self.clean(&message),
-                retry_after,
-            });
+                },
+                str::to_owned,
+            );
+        let message = self.clean(&message);
+        let vendor = self.vendor;
+        let status = status.as_u16();
+        if status == 400 {
+            let named = body
+                .as_ref()
+                .and_then(|body| body.pointer("/error/param")?.as_str())
+                .filter(|param| *param == "temperature")
+                .or_else(|| unsupported_parameter(&message));
+            if let Some(parameter) = named {
+                return VendorError::UnsupportedParameter {
+                    vendor,
+                    model: self.config.model.clone(),
+                    parameter: parameter.to_owned(),
+                    var: temperature_var(vendor).to_owned(),
+                    message,
+                };
+            }
         }
-        serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
-            vendor: self.vendor,
-            message: format!("{error} (in a {}-byte body)", bytes.len()),
-        })
+        let retry_after = header_hint.or_else(|| body.as_ref().and_then(retry_info));
+        if let Some(asked) = retry_after
+            && asked > self.config.max_retry_wait
+            && (status == 408 || status == 429 || status >= 500)
+        {
+            return VendorError::WaitTooLong {
+                vendor,
+                status,
+                message,
+                asked,
+                cap: self.config.max_retry_wait,
+            };
+        }
+        VendorError::Http {
+            vendor,
+            status,
+            message,
+            retry_after,
+        }
     }
 
     fn transport(&self, error: &reqwest::Error) -> VendorError {
@@ -110,7 +181,7 @@ impl Exchange<'_> {
         if error.is_timeout() {
             return VendorError::Timeout {
                 vendor,
-                timeout: self.timeout,
+                timeout: self.config.timeout,
             };
         }
         // reqwest errors name the URL, never the headers (where the keys are).
@@ -161,6 +232,28 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The delay of a `google.rpc.RetryInfo` entry in `error.details` (Gemini
+/// puts its rate-limit hint there, not in a header): a protobuf Duration in
+/// its JSON form, `"12s"`, `"0.5s"`.
+fn retry_info(body: &serde_json::Value) -> Option<Duration> {
+    body.pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .filter(|detail| {
+            detail
+                .get("@type")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|kind| kind.ends_with("google.rpc.RetryInfo"))
+        })
+        .find_map(|detail| protobuf_duration(detail.get("retryDelay")?.as_str()?))
+}
+
+/// A protobuf Duration in JSON (`"12s"`, `"0.5s"`, `"1.000340012s"`).
+fn protobuf_duration(text: &str) -> Option<Duration> {
+    let secs: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
+    (secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).ok())?
 }
 
 /// The key, or the error saying which variable to set.
@@ -218,6 +311,23 @@ mod tests {
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn gemini_retry_info_in_the_body() {
+        let body = serde_json::json!({"error": {"code": 429, "message": "Please retry in 12.4s.",
+            "status": "RESOURCE_EXHAUSTED", "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12s"}]}});
+        assert_eq!(retry_info(&body), Some(Duration::from_secs(12)));
+        assert_eq!(protobuf_duration("0.5s"), Some(Duration::from_millis(500)));
+        assert_eq!(protobuf_duration("1e400s"), None);
+        assert_eq!(protobuf_duration("-3s"), None);
+        assert_eq!(protobuf_duration("12"), None);
+        assert_eq!(
+            retry_info(&serde_json::json!({"error": {"message": "x"}})),
+            None
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod error;
 mod gemini;
 mod http;
 mod openai;
+mod params;
 
 use agento::runtime::usage::{AnthropicUsage, GeminiUsage, OpenAiUsage};
 use agento::{LlmResponse, TokenUsage};
@@ -30,6 +31,10 @@ pub use config::{ConfigError, VendorConfig, VendorsConfig};
 pub use error::VendorError;
 pub use gemini::GeminiClient;
 pub use openai::OpenAiClient;
+pub use params::{
+    CallParams, TemperatureSetting, Wanted, resolve, takes_temperature, temperature_var,
+    unsupported_parameter,
+};
 
 /// One of the three vendors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +86,9 @@ pub struct ChatRequest<'a> {
     pub temperature: Option<f64>,
     /// Output token limit.
     pub max_tokens: Option<u32>,
+    /// Ask for JSON matching this JSON Schema (Gemini's
+    /// `responseMimeType`/`responseJsonSchema`; the other clients ignore it).
+    pub json_schema: Option<&'a serde_json::Value>,
 }
 
 impl<'a> ChatRequest<'a> {
@@ -96,9 +104,30 @@ impl<'a> ChatRequest<'a> {
             prompt,
             temperature: None,
             max_tokens: None,
+            json_schema: None,
+        }
+    }
+
+    /// A request with `system`, `prompt` and the resolved `params`.
+    ///
+    /// ```
+    /// use agento_pipeline::vendors::{CallParams, ChatRequest};
+    /// let params = CallParams { temperature: Some(0.2), max_tokens: None };
+    /// assert_eq!(ChatRequest::with(Some("be brief"), "hi", params).temperature, Some(0.2));
+    /// ```
+    pub const fn with(system: Option<&'a str>, prompt: &'a str, params: CallParams) -> Self {
+        Self {
+            system,
+            prompt,
+            temperature: params.temperature,
+            max_tokens: params.max_tokens,
+            json_schema: None,
         }
     }
 }
+
+/// Finish reasons meaning the answer was cut off at the output limit.
+pub const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
 
 /// Token usage as the vendor reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +168,30 @@ pub struct Reply {
     pub usage: Usage,
 }
 
+impl Reply {
+    /// Whether the answer was cut off at the output limit (OpenAI `length`,
+    /// Anthropic `max_tokens`, Gemini `MAX_TOKENS`).
+    pub fn is_cut_off(&self) -> bool {
+        self.finish_reasons
+            .iter()
+            .any(|reason| CUT_OFF_REASONS.contains(&reason.as_str()))
+    }
+}
+
+/// `reply`, or [`VendorError::Blocked`] when its finish reason is `reason`.
+fn blocked_if(reply: Reply, reason: &str, detail: Option<String>) -> Result<Reply, VendorError> {
+    if reply.finish_reasons.iter().any(|r| r == reason) {
+        return Err(VendorError::Blocked {
+            vendor: reply.vendor,
+            reason: reason.to_owned(),
+            prompt: false,
+            detail,
+            reply: Box::new(reply),
+        });
+    }
+    Ok(reply)
+}
+
 impl LlmResponse for Reply {
     fn text(&self) -> &str {
         &self.text
@@ -169,6 +222,18 @@ pub struct Vendors {
 }
 
 impl Vendors {
+    /// The parameters a call that wants `wanted` sends to `vendor`'s
+    /// configured model: its temperature rule and `<VENDOR>_TEMPERATURE`
+    /// applied (see [`resolve`]).
+    pub fn params(&self, vendor: Vendor, wanted: Wanted) -> CallParams {
+        let config = match vendor {
+            Vendor::Gemini => &self.gemini.config,
+            Vendor::OpenAi => &self.openai.config,
+            Vendor::Anthropic => &self.anthropic.config,
+        };
+        resolve(vendor, &config.model, config.temperature, wanted)
+    }
+
     /// Builds the three clients.
     pub fn new(config: VendorsConfig) -> Result<Self, VendorError> {
         Ok(Self {

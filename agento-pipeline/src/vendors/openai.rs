@@ -1,17 +1,18 @@
 //! OpenAI Chat Completions (`POST {base}/chat/completions`, Bearer key); also
-//! any OpenAI-compatible server named by `OPENAI_BASE_URL`.
+//! any OpenAI-compatible server named by `OPENAI_BASE_URL`. A
+//! `content_filter` finish is [`VendorError::Blocked`].
 
 use agento::runtime::usage::OpenAiUsage;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Exchange, client, key, secret_header};
-use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
+use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
 
 /// An OpenAI client.
 #[derive(Debug, Clone)]
 pub struct OpenAiClient {
-    config: VendorConfig,
+    pub(super) config: VendorConfig,
     http: reqwest::Client,
 }
 
@@ -50,10 +51,7 @@ struct Choice {
 #[derive(Deserialize)]
 struct AnswerMessage {
     content: Option<String>,
-}
-
-fn error_message(body: &serde_json::Value) -> Option<String> {
-    body.pointer("/error/message")?.as_str().map(str::to_owned)
+    refusal: Option<String>,
 }
 
 impl OpenAiClient {
@@ -98,8 +96,7 @@ impl OpenAiClient {
         let answer: Answer = Exchange {
             vendor: Vendor::OpenAi,
             key,
-            timeout: self.config.timeout,
-            error_message,
+            config: &self.config,
         }
         .post(request, &body)
         .await?;
@@ -109,7 +106,7 @@ impl OpenAiClient {
                 message: "the answer has no choices".to_owned(),
             });
         };
-        Ok(Reply {
+        let reply = Reply {
             vendor: Vendor::OpenAi,
             text: first.message.content.clone().unwrap_or_default(),
             model: answer.model.unwrap_or_else(|| self.config.model.clone()),
@@ -120,6 +117,7 @@ impl OpenAiClient {
                 .collect(),
             id: answer.id,
             usage: Usage::OpenAi(answer.usage),
-        })
+        };
+        blocked_if(reply, "content_filter", first.message.refusal.clone())
     }
 }
