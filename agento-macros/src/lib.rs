@@ -135,9 +135,10 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
                 ),
             ));
         }
-        let expanded = match &args.retry {
-            Some(retry) => expand::retry::expand(retry, Some(&args), &function)?,
-            None => expand::llm::expand(&args, &function)?,
+        let expanded = match (&args.retry, expand::stream::detect(&args, &function)?) {
+            (Some(retry), _) => expand::retry::expand(retry, Some(&args), &function)?,
+            (None, Some(shape)) => expand::stream::expand(&args, &function, shape)?,
+            (None, None) => expand::llm::expand(&args, &function)?,
         };
         Ok(enabled_or_bare(&function, expanded))
     });
