@@ -43,6 +43,17 @@ pub(super) fn secret_header(vendor: Vendor, value: &str) -> Result<HeaderValue, 
     Ok(header)
 }
 
+/// A call ready to send: the request (URL and headers set), its JSON body,
+/// and the exchange that sends it.
+pub(super) struct Prepared<'a> {
+    /// The request, URL and headers set.
+    pub http: reqwest::RequestBuilder,
+    /// The JSON body.
+    pub body: serde_json::Value,
+    /// How to send it and read errors.
+    pub exchange: Exchange<'a>,
+}
+
 /// What the shared exchange needs to know of a call besides the request
 /// itself: whom it goes to and how to read the vendor's own error message.
 pub(super) struct Exchange<'a> {
@@ -64,48 +75,64 @@ impl Exchange<'_> {
         request: reqwest::RequestBuilder,
         body: &B,
     ) -> Result<T, VendorError> {
-        let response = request
-            .json(body)
-            .send()
-            .await
-            .map_err(|error| self.transport(&error))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let response = self.send(request, body).await?;
         let bytes = response
             .bytes()
             .await
             .map_err(|error| self.transport(&error))?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .as_ref()
-                .and_then(self.error_message)
-                .unwrap_or_else(|| {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let text = text.trim();
-                    if text.is_empty() {
-                        status
-                            .canonical_reason()
-                            .unwrap_or("no error message")
-                            .to_owned()
-                    } else {
-                        text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
-                    }
-                });
-            return Err(VendorError::Http {
-                vendor: self.vendor,
-                status: status.as_u16(),
-                message: self.clean(&message),
-                retry_after,
-            });
-        }
         serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
             vendor: self.vendor,
             message: format!("{error} (in a {}-byte body)", bytes.len()),
         })
     }
 
-    fn transport(&self, error: &reqwest::Error) -> VendorError {
+    /// Sends `request` with `body` as JSON: the response when its status is a
+    /// success (its body unread), else the vendor's error.
+    pub(super) async fn send<B: Serialize + ?Sized>(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: &B,
+    ) -> Result<reqwest::Response, VendorError> {
+        let response = request
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| self.transport(&error))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport(&error))?;
+        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .as_ref()
+            .and_then(self.error_message)
+            .unwrap_or_else(|| {
+                let text = String::from_utf8_lossy(&bytes);
+                let text = text.trim();
+                if text.is_empty() {
+                    status
+                        .canonical_reason()
+                        .unwrap_or("no error message")
+                        .to_owned()
+                } else {
+                    text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
+                }
+            });
+        Err(VendorError::Http {
+            vendor: self.vendor,
+            status: status.as_u16(),
+            message: self.clean(&message),
+            retry_after,
+        })
+    }
+
+    /// The error of a failed transfer (timeout, connection, broken body).
+    pub(super) fn transport(&self, error: &reqwest::Error) -> VendorError {
         let vendor = self.vendor;
         if error.is_timeout() {
             return VendorError::Timeout {
@@ -135,7 +162,7 @@ impl Exchange<'_> {
 
     /// `text` without the key (vendors echo keys in "invalid key" messages)
     /// or anything else the process-wide scrubber knows to be secret.
-    fn clean(&self, text: &str) -> String {
+    pub(super) fn clean(&self, text: &str) -> String {
         let text = if self.key.is_empty() {
             text.to_owned()
         } else {

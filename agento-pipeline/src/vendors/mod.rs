@@ -21,6 +21,7 @@ mod error;
 mod gemini;
 mod http;
 mod openai;
+pub mod stream;
 
 use agento::runtime::usage::{AnthropicUsage, GeminiUsage, OpenAiUsage};
 use agento::{LlmResponse, TokenUsage};
@@ -30,6 +31,7 @@ pub use config::{ConfigError, VendorConfig, VendorsConfig};
 pub use error::VendorError;
 pub use gemini::GeminiClient;
 pub use openai::OpenAiClient;
+pub use stream::{Chunk, ChunkStream};
 
 /// One of the three vendors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
