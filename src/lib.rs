@@ -57,7 +57,7 @@ pub mod __private {
     pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
     pub use agento_runtime::opentelemetry::{Key, KeyValue};
     pub use agento_runtime::retry::sleep;
-    pub use agento_runtime::stream::{LlmStream, Peeked, mark_streaming};
+    pub use agento_runtime::stream::{LlmStream, Peeked, Stream, mark_streaming};
     pub use agento_runtime::{
         Backoff, LlmRequest, LlmSpec, MaxTokens, ModuleRole, ModuleRun, ModuleSpec, Retry,
         RetrySpec, RetryStep, SpanGuard, SpanKind, StepField, Temperature,

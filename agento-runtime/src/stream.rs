@@ -46,7 +46,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use futures_core::Stream;
+pub use futures_core::Stream;
 use opentelemetry::KeyValue;
 use pin_project_lite::pin_project;
 

@@ -119,10 +119,34 @@ fn shape_of(function: &ItemFn) -> Option<Shape> {
     })
 }
 
+/// With `stream`, a return type named by a path (`ChunkStream` or
+/// `Result<ChunkStream, E>`) is taken for an alias of
+/// `Pin<Box<dyn Stream<..>>>`: the instrumented stream is boxed again and the
+/// item type is the alias's `Stream::Item`.
+fn alias_shape(args: &LlmArgs, function: &ItemFn) -> Option<Shape> {
+    let ReturnType::Type(_, ty) = &function.sig.output else {
+        return None;
+    };
+    let segment = last_segment(ty)?;
+    let (fallible, stream) = if segment.ident == "Result" {
+        (true, first_type_argument(segment)?)
+    } else {
+        (false, &**ty)
+    };
+    last_segment(stream)?;
+    let private = facade(args.krate.as_ref());
+    Some(Shape {
+        fallible,
+        wrap: Wrap::Boxed,
+        item: Some(syn::parse_quote!(<#stream as #private::Stream>::Item)),
+    })
+}
+
 /// The streaming shape of `function`, if it streams; an error when `stream`
 /// was given for a return type it cannot instrument.
 pub(crate) fn detect(args: &LlmArgs, function: &ItemFn) -> syn::Result<Option<Shape>> {
-    let shape = shape_of(function);
+    let shape =
+        shape_of(function).or_else(|| args.stream.and_then(|_| alias_shape(args, function)));
     if shape.is_none()
         && let Some(span) = args.stream
     {

@@ -52,6 +52,8 @@ struct Ask {
     prompt: String,
     model: String,
     max_tokens: Option<u64>,
+    /// Answer as server-sent events.
+    stream: bool,
 }
 
 /// The generated answer to an [`Ask`].
@@ -110,6 +112,25 @@ async fn respond(
     };
     let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
     let body = shape(&ask, &generated, sequence);
+    if ask.stream {
+        let model = match vendor {
+            Vendor::Gemini => body.pointer("/modelVersion"),
+            _ => body.get("model"),
+        }
+        .and_then(Value::as_str)
+        .unwrap_or(&ask.model)
+        .to_owned();
+        let answer = super::stream::Streamed {
+            vendor,
+            model,
+            text: &generated.text,
+            input_tokens: generated.input_tokens,
+            output_tokens: generated.output_tokens,
+            cut: generated.cut,
+            sequence,
+        };
+        return super::stream::respond(&answer, behaviour);
+    }
     if behaviour.malformed_json {
         return (
             [(header::CONTENT_TYPE, "application/json")],
@@ -235,12 +256,18 @@ pub(super) async fn gemini(
         }
         let Path(model_action) =
             path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
-        let model = model_action
+        let (model, stream) = model_action
             .strip_suffix(":generateContent")
-            .filter(|model| !model.is_empty())
+            .map(|model| (model, false))
+            .or_else(|| {
+                model_action
+                    .strip_suffix(":streamGenerateContent")
+                    .map(|model| (model, true))
+            })
+            .filter(|(model, _)| !model.is_empty())
             .ok_or_else(|| {
                 Refusal::invalid(format!(
-                    "unknown method {model_action}: only models/{{model}}:generateContent is served"
+                    "unknown method {model_action}: only models/{{model}}:generateContent and :streamGenerateContent are served"
                 ))
             })?;
         let value = parse(body)?;
@@ -258,6 +285,7 @@ pub(super) async fn gemini(
             prompt,
             model: model.to_owned(),
             max_tokens: positive(config, "maxOutputTokens")?,
+            stream,
         })
     })();
     respond(&shared, Vendor::Gemini, ask, |ask, answer, sequence| {
@@ -323,6 +351,7 @@ pub(super) async fn openai(
             prompt,
             model: model.to_owned(),
             max_tokens,
+            stream: value.get("stream") == Some(&Value::Bool(true)),
         })
     })();
     respond(&shared, Vendor::OpenAi, ask, |ask, answer, sequence| {
@@ -387,6 +416,7 @@ pub(super) async fn anthropic(
             prompt,
             model: model.to_owned(),
             max_tokens: Some(max_tokens),
+            stream: value.get("stream") == Some(&Value::Bool(true)),
         })
     })();
     respond(&shared, Vendor::Anthropic, ask, |ask, answer, sequence| {

@@ -50,6 +50,12 @@ pub struct VendorBehaviour {
     pub huge_reply_bytes: Option<usize>,
     /// Answer plan prompts with a plan whose fields have the wrong types.
     pub broken_plan: bool,
+    /// Streamed answers: the delay before the first event.
+    pub first_chunk_delay: Duration,
+    /// Streamed answers: send the vendor's error event after this many text chunks.
+    pub stream_error_after: Option<u32>,
+    /// Streamed answers: stop sending (connection left open) after this many text chunks.
+    pub stream_stall_after: Option<u32>,
 }
 
 impl Default for VendorBehaviour {
@@ -62,6 +68,9 @@ impl Default for VendorBehaviour {
             malformed_json: false,
             huge_reply_bytes: None,
             broken_plan: false,
+            first_chunk_delay: Duration::ZERO,
+            stream_error_after: None,
+            stream_stall_after: None,
         }
     }
 }
@@ -95,7 +104,10 @@ impl SimulatorConfig {
     /// Reads the settings through `lookup`:
     /// `LATENCY_MS`, `FAIL_FIRST`, `FAIL_ALWAYS=1`, `FAILURE=503|429|500|400`,
     /// `RETRY_AFTER_SECS` (for 429, default 1), `MALFORMED=1`, `HUGE_BYTES`,
-    /// `BROKEN_PLAN=1` (a plan with fields of the wrong types, in prose).
+    /// `BROKEN_PLAN=1` (a plan with fields of the wrong types, in prose);
+    /// for streamed answers `FIRST_CHUNK_MS` (delay before the first event),
+    /// `STREAM_ERROR_AFTER=N` (the vendor's error event after N text chunks),
+    /// `STREAM_STALL_AFTER=N` (nothing more after N text chunks).
     ///
     /// ```
     /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
@@ -150,6 +162,11 @@ impl SimulatorConfig {
                 huge_reply_bytes: number("HUGE_BYTES")?
                     .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
                 broken_plan: flag("BROKEN_PLAN"),
+                first_chunk_delay: Duration::from_millis(number("FIRST_CHUNK_MS")?.unwrap_or(0)),
+                stream_error_after: number("STREAM_ERROR_AFTER")?
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+                stream_stall_after: number("STREAM_STALL_AFTER")?
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             })
         };
         Ok(Self {

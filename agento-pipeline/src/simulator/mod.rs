@@ -25,6 +25,7 @@ mod api;
 mod config;
 pub mod content;
 mod errors;
+mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
