@@ -306,6 +306,31 @@ impl<S, F> std::fmt::Debug for LlmStream<S, F> {
     }
 }
 
+/// Records on the span current on this thread or task that its call streamed:
+/// `gen_ai.request.stream`, `gen_ai.response.time_to_first_chunk` (seconds,
+/// when a chunk came) and `agento.response.chunks`. For code that consumes a
+/// stream inside an instrumented function returning the whole reply.
+///
+/// ```
+/// // Outside any span this is a no-op.
+/// agento_runtime::stream::record_streamed(Some(0.25), 12);
+/// ```
+pub fn record_streamed(time_to_first_chunk: Option<f64>, chunks: u64) {
+    let mut attributes = vec![
+        KeyValue::new(GEN_AI_REQUEST_STREAM, true),
+        KeyValue::new(
+            AGENTO_RESPONSE_CHUNKS,
+            i64::try_from(chunks).unwrap_or(i64::MAX),
+        ),
+    ];
+    if let Some(seconds) = time_to_first_chunk {
+        attributes.push(KeyValue::new(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, seconds));
+    }
+    opentelemetry::Context::map_current(|cx| {
+        opentelemetry::trace::TraceContextExt::span(cx).set_attributes(attributes);
+    });
+}
+
 /// Marks `span` as the span of a streaming request (`gen_ai.request.stream`).
 pub fn mark_streaming(span: &SpanGuard) {
     span.set_attribute(KeyValue::new(GEN_AI_REQUEST_STREAM, true));

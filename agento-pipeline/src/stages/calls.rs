@@ -5,7 +5,7 @@ use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::{llm_span, record_text, retry_spans};
 
 use super::prompts::SYSTEM;
-use crate::vendors::{ChatRequest, Reply, VendorError, Vendors};
+use crate::vendors::{ChatRequest, Reply, Vendor, VendorError, Vendors};
 use crate::verdict::Verdict;
 
 /// The calls, over the process's vendor clients.
@@ -32,7 +32,7 @@ impl Calls<'_> {
         prompt: &str,
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
-        self.vendors.gemini.chat(&chat(prompt, 0.1)).await
+        self.ask(Vendor::Gemini, &chat(prompt, 0.1)).await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -49,7 +49,7 @@ impl Calls<'_> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text("agento.criteria", criteria);
         record_text("agento.instructions", instructions);
-        self.vendors.openai.chat(&chat(prompt, 0.7)).await
+        self.ask(Vendor::OpenAi, &chat(prompt, 0.7)).await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -64,7 +64,7 @@ impl Calls<'_> {
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text("agento.draft_content", draft);
-        self.vendors.openai.chat(&chat(prompt, 0.3)).await
+        self.ask(Vendor::OpenAi, &chat(prompt, 0.3)).await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -75,7 +75,7 @@ impl Calls<'_> {
         step: &str,
         prompt: &str,
     ) -> Result<Reply, VendorError> {
-        self.vendors.anthropic.chat(&chat(prompt, 0.3)).await
+        self.ask(Vendor::Anthropic, &chat(prompt, 0.3)).await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -86,7 +86,7 @@ impl Calls<'_> {
         step: &str,
         prompt: &str,
     ) -> Result<Reply, VendorError> {
-        self.vendors.gemini.chat(&chat(prompt, 0.4)).await
+        self.ask(Vendor::Gemini, &chat(prompt, 0.4)).await
     }
 
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
@@ -97,7 +97,7 @@ impl Calls<'_> {
         step: &str,
         prompt: &str,
     ) -> Result<Reply, VendorError> {
-        let reply = self.vendors.anthropic.chat(&chat(prompt, 0.0)).await?;
+        let reply = self.ask(Vendor::Anthropic, &chat(prompt, 0.0)).await?;
         record_text("agento.verdict", Verdict::parse(&reply.text).as_str());
         Ok(reply)
     }
@@ -106,6 +106,6 @@ impl Calls<'_> {
     #[llm_span(system = "anthropic", model = self.vendors.anthropic.model(), temperature = 0.2,
                step_type = "holistic_review", prompt = prompt)]
     pub(super) async fn holistic_review(&self, prompt: &str) -> Result<Reply, VendorError> {
-        self.vendors.anthropic.chat(&chat(prompt, 0.2)).await
+        self.ask(Vendor::Anthropic, &chat(prompt, 0.2)).await
     }
 }

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod plan_structure;
 mod prompts;
 pub mod revise;
+mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -53,6 +54,8 @@ pub struct Pipeline {
     pub report: Recorder,
     /// The run being recorded, noted by the first stage that runs.
     pub run: OnceLock<RunInfo>,
+    /// Whether the LLM calls stream (`--stream`).
+    pub stream: bool,
 }
 
 static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
