@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 cargo test --workspace --locked "$@"
 # The `disabled` feature compiles telemetry out: its own build of the facade.
 cargo test -p agento --features disabled --locked --test disabled --test ui "$@"
+# The integrations (one feature per client crate): their own build of the facade.
+cargo test -p agento --features async-openai --locked --test async_openai "$@"

@@ -25,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod field;
 pub mod health;
+pub mod integrations;
 pub mod llm;
 pub mod metrics;
 pub mod module;

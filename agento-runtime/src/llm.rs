@@ -170,12 +170,18 @@ pub fn response_attributes<R: LlmResponse + ?Sized>(response: &R, content: bool)
     if let Some(id) = response.response_id() {
         attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
     }
-    let reasons = response.finish_reasons();
-    if !reasons.is_empty() {
-        let values: Vec<StringValue> = reasons
+    let values: Vec<StringValue> = match response.finish_reason_names() {
+        Some(names) => names
+            .into_iter()
+            .map(|r| StringValue::from(r.to_owned()))
+            .collect(),
+        None => response
+            .finish_reasons()
             .iter()
             .map(|r| StringValue::from(r.clone()))
-            .collect();
+            .collect(),
+    };
+    if !values.is_empty() {
         attributes.push(KeyValue::new(
             GEN_AI_RESPONSE_FINISH_REASONS,
             Value::Array(Array::String(values)),
