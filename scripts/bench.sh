@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All the performance figures in one run, printed as one table:
 #   per-call cost (criterion: #[llm_span] vs hand-written SDK vs tracing-opentelemetry vs none),
+#   per-chunk cost of a streaming #[llm_span] over the bare stream,
 #   retry overhead, archive throughput, a 1,000,000-span burst with the collector down,
 #   and the whole offline run (wall time and peak RSS from /usr/bin/time -v).
 # Usage: scripts/bench.sh [--quick]   (--quick: shorter criterion runs, a 100,000-span burst)
@@ -12,6 +13,7 @@ if ! command -v /usr/bin/time >/dev/null; then apt-get install -y -qq time >/dev
 LOG=$(mktemp -d)
 
 cargo bench -q --bench llm_span -- --warm-up-time 1 --measurement-time "$MEASURE" >"$LOG/llm.txt" 2>&1
+cargo bench -q --bench llm_stream -- --warm-up-time 1 --measurement-time "$MEASURE" >"$LOG/stream.txt" 2>&1
 cargo bench -q -p agento-runtime --bench archive -- --warm-up-time 1 --measurement-time "$MEASURE" >"$LOG/archive.txt" 2>&1
 cargo run -q --release -p agento-runtime --example burst -- "$BURST" >"$LOG/burst.txt" 2>"$LOG/burst.err"
 cargo build -q --release -p agento-pipeline --bin agento
@@ -36,6 +38,8 @@ row("#[llm_span] per call (9 KB reply)", "<= 1 us", f"{(mac - none) / 1000:.2f} 
 row("#[llm_span] / hand-written SDK", "<= 1.05", f"{mac / hand:.2f} ({hand / 1000:.2f} us)", mac / hand <= 1.05)
 row("#[llm_span] / tracing-opentelemetry", "<= 0.5", f"{mac / trc:.2f} ({trc / 1000:.2f} us)", mac / trc <= 0.5)
 row("#[retry_spans]+#[llm_span] / #[llm_span]", "<= 1.3", f"{retry / mac:.2f}", retry / mac <= 1.3)
+chunk = grab(r"instrumented over bare ([\d.-]+) ns", (log / "stream.txt").read_text())
+row("streaming #[llm_span] per chunk", "<= 50 ns", f"{chunk:.1f} ns" if chunk is not None else "see log", chunk is not None and chunk <= 50)
 def thrpt(name):
     m = re.search(name + r"[\s\S]*?thrpt:\s*\[[\d.]+ \w+/s ([\d.]+) (\w)elem/s", archive)
     if not m:

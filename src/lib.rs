@@ -48,7 +48,7 @@
 pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;
 pub use agento_runtime::{
-    ErrorInfo, LlmResponse, SpanGuard, SpanKind, StepField, Telemetry, TokenUsage,
+    ErrorInfo, LlmChunk, LlmResponse, SpanGuard, SpanKind, StepField, Telemetry, TokenUsage,
     record_expected_response, record_final_response, record_text, record_user_goal,
 };
 
@@ -62,6 +62,7 @@ pub mod __private {
     pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
     pub use agento_runtime::opentelemetry::{Key, KeyValue};
     pub use agento_runtime::retry::sleep;
+    pub use agento_runtime::stream::{LlmStream, Peeked, Stream, mark_streaming};
     pub use agento_runtime::{
         Backoff, LlmRequest, LlmSpec, MaxTokens, ModuleRole, ModuleRun, ModuleSpec, Retry,
         RetrySpec, RetryStep, SpanGuard, SpanKind, StepField, Temperature,

@@ -1,6 +1,7 @@
 //! Argument parsing: one struct per macro, each field set at most once, every
 //! error spanned at the offending token and saying what to write instead.
 
+use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Expr, Ident, LitInt, LitStr, Path, Token};
 
@@ -147,6 +148,8 @@ pub(crate) struct LlmArgs {
     pub(crate) prompt: Option<Expr>,
     pub(crate) skip: Option<Skip>,
     pub(crate) krate: Option<Path>,
+    /// `stream`: the function returns a stream of chunks (see `expand::stream`).
+    pub(crate) stream: Option<Span>,
     /// The arguments of a `#[retry_spans]` written above, handed down by it.
     pub(crate) retry: Option<RetryArgs>,
 }
@@ -206,6 +209,8 @@ impl LlmArgs {
             set_once(&mut self.skip, skip, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
+        } else if p.is_ident("stream") {
+            set_once(&mut self.stream, syn::spanned::Spanned::span(p), meta)
         } else if p.is_ident(RETRY_HANDOVER) {
             let mut retry = RetryArgs::default();
             meta.parse_nested_meta(|item| retry.parse(&item))?;
@@ -213,7 +218,7 @@ impl LlmArgs {
         } else {
             Err(unknown(
                 meta,
-                "`system`, `model`, `temperature`, `max_tokens`, `operation`, `name`, `step_type`, `step_name`, `prompt`, `skip(...)`, `crate`",
+                "`system`, `model`, `temperature`, `max_tokens`, `operation`, `name`, `step_type`, `step_name`, `prompt`, `skip(...)`, `stream`, `crate`",
             ))
         }
     }

@@ -148,9 +148,10 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
         let (desugared, resugar) = desugar::desugar(&function, "llm_span")?;
-        let expanded = match &args.retry {
-            Some(retry) => expand::retry::expand(retry, Some(&args), &desugared)?,
-            None => expand::llm::expand(&args, &desugared)?,
+        let expanded = match (&args.retry, expand::stream::detect(&args, &desugared)?) {
+            (Some(retry), _) => expand::retry::expand(retry, Some(&args), &desugared)?,
+            (None, Some(shape)) => expand::stream::expand(&args, &desugared, shape)?,
+            (None, None) => expand::llm::expand(&args, &desugared)?,
         };
         Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
     });

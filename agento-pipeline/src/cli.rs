@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Print a machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Stream every LLM call (server-sent events); on a terminal the current
+    /// call's text shows as it arrives.
+    #[arg(long)]
+    pub stream: bool,
     /// Vendors and console.
     #[command(flatten)]
     pub vendors: VendorArgs,
@@ -215,6 +219,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             report: Recorder::default(),
             run: std::sync::OnceLock::new(),
             single_stage: which != Which::All,
+            stream: args.stream,
         }
         .install();
         let started = Instant::now();

@@ -40,7 +40,41 @@ pub struct Progress {
     total: u64,
 }
 
+/// The bar of the loop in progress and the text streamed by its current call
+/// (shown under the bar).
+static STREAMING: std::sync::Mutex<Option<(ProgressBar, String, String)>> =
+    std::sync::Mutex::new(None);
+
+/// How much of a streamed reply's tail shows under the progress line.
+const STREAM_TAIL_CHARS: usize = 100;
+
 impl Console {
+    /// A streamed call starts: its text will show under the progress line.
+    pub fn stream_start(&self) {
+        if let Some((_, _, text)) = STREAMING.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            text.clear();
+        }
+    }
+
+    /// Text of the current streamed call arrived: on a terminal it shows
+    /// under the progress line as it arrives (plain output shows nothing).
+    pub fn stream_text(&self, delta: &str) {
+        if self.mode != Mode::Bars {
+            return;
+        }
+        let mut streaming = STREAMING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((bar, what, text)) = streaming.as_mut() {
+            text.push_str(delta);
+            let skip = text.chars().count().saturating_sub(STREAM_TAIL_CHARS);
+            let tail: String = text
+                .chars()
+                .skip(skip)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            bar.set_message(format!("{what}\n    … {tail}"));
+        }
+    }
+
     /// Bars on a terminal, plain lines otherwise; `quiet` shows errors only.
     pub fn detect(quiet: bool) -> Self {
         let mode = if quiet {
@@ -93,7 +127,12 @@ impl Progress {
     /// Item `index` (from 0) is starting; `what` says which.
     pub fn start(&self, index: usize, what: &str) {
         match &self.bar {
-            Some(bar) => bar.set_message(clean(what).into_owned()),
+            Some(bar) => {
+                let what = clean(what).into_owned();
+                bar.set_message(what.clone());
+                *STREAMING.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((bar.clone(), what, String::new()));
+            }
             None if self.mode == Mode::Plain => {
                 err_line(&format!(
                     "  [{}/{}] {} {what}",
@@ -122,6 +161,7 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
+            STREAMING.lock().unwrap_or_else(|e| e.into_inner()).take();
             bar.finish_and_clear();
         }
     }

@@ -35,6 +35,12 @@ pub const GEN_AI_RESPONSE_ID: &str = "gen_ai.response.id";
 pub const GEN_AI_RESPONSE_CONTENT: &str = "gen_ai.response.content";
 /// Set to `true` when [`GEN_AI_RESPONSE_CONTENT`] was truncated.
 pub const GEN_AI_RESPONSE_TRUNCATED: &str = "gen_ai.response.truncated";
+/// `true` on the span of a streaming request.
+pub const GEN_AI_REQUEST_STREAM: &str = "gen_ai.request.stream";
+/// Seconds from the request to the first chunk of a streamed response.
+pub const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
+/// How many chunks a streamed response had (no registry name exists).
+pub const AGENTO_RESPONSE_CHUNKS: &str = "agento.response.chunks";
 /// The prompt text (truncated and scrubbed).
 pub const GEN_AI_PROMPT: &str = "gen_ai.prompt";
 /// Input (prompt) tokens.

@@ -119,25 +119,29 @@ impl SpanGuard {
                 }
                 _ => spec.span_name.into(),
             };
-            Self::start_in(
+            let mut span = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
                 attributes,
-            )
+            );
+            span.call = crate::metrics::CallMetrics::start(spec, request.model);
+            span
         })
     }
 
     /// Records the response attributes: content (truncated), response model,
     /// finish reasons, token usage; and status `OK`.
     pub fn record_response<R: LlmResponse + ?Sized>(&self, response: &R) {
+        self.note_response(response);
         record_response(&self.span(), response, true);
     }
 
     /// Like [`record_response`](Self::record_response) but without the
     /// content (`#[llm_span(skip(response))]`).
     pub fn record_response_metadata<R: LlmResponse + ?Sized>(&self, response: &R) {
+        self.note_response(response);
         record_response(&self.span(), response, false);
     }
 }
@@ -145,6 +149,13 @@ impl SpanGuard {
 /// Records `response` on `span` (see [`SpanGuard::record_response`]); the
 /// content only when `content` is true.
 pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R, content: bool) {
+    span.set_attributes(response_attributes(response, content));
+    span.set_status(opentelemetry::trace::Status::Ok);
+}
+
+/// The attributes [`record_response`] sets (the content only when `content`
+/// is true), without the status: for a reply cut short by an error.
+pub fn response_attributes<R: LlmResponse + ?Sized>(response: &R, content: bool) -> Vec<KeyValue> {
     let mut attributes = Vec::with_capacity(10);
     if content {
         text_attributes(
@@ -159,12 +170,18 @@ pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R
     if let Some(id) = response.response_id() {
         attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
     }
-    let reasons = response.finish_reasons();
-    if !reasons.is_empty() {
-        let values: Vec<StringValue> = reasons
+    let values: Vec<StringValue> = match response.finish_reason_names() {
+        Some(names) => names
+            .into_iter()
+            .map(|r| StringValue::from(r.to_owned()))
+            .collect(),
+        None => response
+            .finish_reasons()
             .iter()
             .map(|r| StringValue::from(r.clone()))
-            .collect();
+            .collect(),
+    };
+    if !values.is_empty() {
         attributes.push(KeyValue::new(
             GEN_AI_RESPONSE_FINISH_REASONS,
             Value::Array(Array::String(values)),
@@ -173,6 +190,5 @@ pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R
     if let Some(usage) = response.usage() {
         attributes.extend(usage.key_values());
     }
-    span.set_attributes(attributes);
-    span.set_status(opentelemetry::trace::Status::Ok);
+    attributes
 }

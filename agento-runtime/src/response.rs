@@ -44,6 +44,12 @@ pub trait LlmResponse {
     fn response_id(&self) -> Option<&str> {
         None
     }
+    /// Why generation stopped, for reply types that keep it as something
+    /// other than `String`s (an enum): when `Some`, recorded instead of
+    /// [`finish_reasons`](Self::finish_reasons).
+    fn finish_reason_names(&self) -> Option<Vec<&str>> {
+        None
+    }
 }
 
 impl LlmResponse for String {
@@ -73,5 +79,8 @@ impl<T: LlmResponse + ?Sized> LlmResponse for Box<T> {
     }
     fn response_id(&self) -> Option<&str> {
         (**self).response_id()
+    }
+    fn finish_reason_names(&self) -> Option<Vec<&str>> {
+        (**self).finish_reason_names()
     }
 }

@@ -95,6 +95,7 @@ fn panic_message() -> String {
 pub struct SpanGuard {
     cx: Context,
     registered: Option<u64>,
+    pub(crate) call: Option<Box<crate::metrics::CallMetrics>>,
 }
 
 impl SpanGuard {
@@ -128,7 +129,11 @@ impl SpanGuard {
             .with_attributes(attributes);
         let cx = tracer::start(builder, parent);
         let registered = registry::register(&cx);
-        Self { cx, registered }
+        Self {
+            cx,
+            registered,
+            call: None,
+        }
     }
 
     /// The context in which this span is the active one.
@@ -176,11 +181,13 @@ impl SpanGuard {
 
     /// Marks the span failed (see [`record_error`]).
     pub fn record_error(&self, error_type: &str, message: &str) {
+        self.note_failure(error_type);
         record_error(&self.span(), error_type, message);
     }
 
     /// Marks the span failed with a report built by the instrumentation.
     pub fn record_report(&self, report: &ErrorReport) {
+        self.note_failure(&report.error_type);
         report.record(&self.span());
     }
 
@@ -203,6 +210,9 @@ impl Drop for SpanGuard {
         let span = self.cx.span();
         if std::thread::panicking() {
             record_error(&span, "panic", &panic_message());
+        }
+        if let Some(call) = self.call.take() {
+            call.record(std::thread::panicking());
         }
         span.end();
     }

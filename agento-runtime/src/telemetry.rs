@@ -243,6 +243,9 @@ impl TelemetryBuilder {
         };
         if !inner.config.sdk_disabled {
             inner.build_provider(self.extra);
+            crate::metrics::start(&inner.config, inner.resource())
+                .iter()
+                .for_each(|w| warn(w));
         }
         if self.signals
             && let Err(error) = signals::install()
@@ -462,6 +465,7 @@ impl Inner {
         if let Some(provider) = &self.provider {
             let _ = provider.shutdown_with_timeout(self.config.shutdown_timeout);
         }
+        crate::metrics::shutdown(self.config.shutdown_timeout);
         if let Some(runtime) = self
             .otlp_runtime
             .lock()

@@ -12,6 +12,18 @@ use crate::function::{allow_generated, facade, fake_return_edge, run_body, with_
 /// Checks `args` against the function (`model` is required, the function
 /// returns `Result`).
 pub(crate) fn validate(args: &LlmArgs, function: &ItemFn) -> syn::Result<()> {
+    validate_common(args)?;
+    if !crate::function::returns_result(function) {
+        return Err(syn::Error::new(
+            crate::function::return_span(function),
+            "`#[llm_span]` goes on a function returning `Result<R, E>` with `R: agento::LlmResponse`, or a stream of chunks (see `#[llm_span(stream)]`): change the return type",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the arguments every `#[llm_span]` needs (`system`, `model`).
+pub(crate) fn validate_common(args: &LlmArgs) -> syn::Result<()> {
     if args.system.is_none() {
         return Err(syn::Error::new(
             proc_macro2::Span::call_site(),
@@ -22,12 +34,6 @@ pub(crate) fn validate(args: &LlmArgs, function: &ItemFn) -> syn::Result<()> {
         return Err(syn::Error::new(
             proc_macro2::Span::call_site(),
             "`#[llm_span]` needs the requested model: add `model = <expr>`, e.g. `model = \"gemini-2.5-pro\"` or `model = self.model.as_str()`",
-        ));
-    }
-    if !crate::function::returns_result(function) {
-        return Err(syn::Error::new(
-            crate::function::return_span(function),
-            "`#[llm_span]` goes on a function returning `Result<R, E>` with `R: agento::LlmResponse`: change the return type",
         ));
     }
     Ok(())

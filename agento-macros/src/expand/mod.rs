@@ -5,3 +5,4 @@ pub(crate) mod module;
 pub(crate) mod outcome;
 pub(crate) mod retry;
 pub(crate) mod step;
+pub(crate) mod stream;

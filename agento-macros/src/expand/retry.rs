@@ -21,18 +21,13 @@ pub(crate) fn check(function: &ItemFn) -> syn::Result<()> {
     ))
 }
 
-/// Generates the instrumented function. `llm_args` are those of an
-/// `#[llm_span]` written directly below, which this expansion takes over.
-pub(crate) fn expand(
+/// The `static __AGENTO_RETRY` spec of a retried function.
+pub(crate) fn retry_spec(
     args: &RetryArgs,
     llm_args: Option<&LlmArgs>,
     function: &ItemFn,
-) -> syn::Result<TokenStream> {
-    check(function)?;
-    if let Some(llm_args) = llm_args {
-        llm::validate(llm_args, function)?;
-    }
-    let private = facade(args.krate.as_ref());
+    private: &TokenStream,
+) -> TokenStream {
     let max = args.max.unwrap_or(3);
     let backoff = match (
         args.backoff.unwrap_or(BackoffKind::Exponential),
@@ -61,6 +56,34 @@ pub(crate) fn expand(
         |s| quote!(::std::option::Option::Some(#s)),
     );
     let attempt_spans = llm_args.is_none();
+    quote! {
+        static __AGENTO_RETRY: #private::RetrySpec = #private::RetrySpec {
+            span_name: #span_name,
+            kind: #private::SpanKind::#kind,
+            system: #system,
+            max_attempts: #max,
+            backoff: #backoff,
+            attempt_spans: #attempt_spans,
+        };
+    }
+}
+
+/// Generates the instrumented function. `llm_args` are those of an
+/// `#[llm_span]` written directly below, which this expansion takes over.
+pub(crate) fn expand(
+    args: &RetryArgs,
+    llm_args: Option<&LlmArgs>,
+    function: &ItemFn,
+) -> syn::Result<TokenStream> {
+    check(function)?;
+    if let Some(llm_args) = llm_args {
+        if let Some(shape) = crate::expand::stream::detect(llm_args, function)? {
+            return crate::expand::stream::expand_retry(args, llm_args, function, shape);
+        }
+        llm::validate(llm_args, function)?;
+    }
+    let private = facade(args.krate.as_ref());
+    let retry_spec = retry_spec(args, llm_args, function, &private);
     let retryable = args
         .retry_if
         .as_ref()
@@ -106,14 +129,7 @@ pub(crate) fn expand(
     let body = quote! {
         #fake_return
         #allow
-        static __AGENTO_RETRY: #private::RetrySpec = #private::RetrySpec {
-            span_name: #span_name,
-            kind: #private::SpanKind::#kind,
-            system: #system,
-            max_attempts: #max,
-            backoff: #backoff,
-            attempt_spans: #attempt_spans,
-        };
+        #retry_spec
         #llm_spec
         let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
         loop {

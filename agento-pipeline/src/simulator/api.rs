@@ -57,6 +57,8 @@ struct Ask {
     /// JSON mode (Gemini `responseMimeType: application/json`): the reply is
     /// pure JSON.
     json: bool,
+    /// Answer as server-sent events.
+    stream: bool,
 }
 
 /// The generated answer to an [`Ask`].
@@ -131,6 +133,25 @@ async fn respond(
     };
     let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
     let body = shape(&ask, &generated, sequence);
+    if ask.stream {
+        let model = match vendor {
+            Vendor::Gemini => body.pointer("/modelVersion"),
+            _ => body.get("model"),
+        }
+        .and_then(Value::as_str)
+        .unwrap_or(&ask.model)
+        .to_owned();
+        let answer = super::stream::Streamed {
+            vendor,
+            model,
+            text: &generated.text,
+            input_tokens: generated.input_tokens,
+            output_tokens: generated.output_tokens,
+            cut: generated.cut,
+            sequence,
+        };
+        return super::stream::respond(&answer, behaviour);
+    }
     if behaviour.malformed_json {
         return (
             [(header::CONTENT_TYPE, "application/json")],
@@ -290,12 +311,18 @@ pub(super) async fn gemini(
         }
         let Path(model_action) =
             path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
-        let model = model_action
+        let (model, stream) = model_action
             .strip_suffix(":generateContent")
+            .map(|model| (model, false))
+            .or_else(|| {
+                model_action
+                    .strip_suffix(":streamGenerateContent")
+                    .map(|model| (model, true))
+            })
             .ok_or_else(|| Refusal {
                 status: StatusCode::NOT_FOUND,
                 message: format!(
-                    "unknown method {model_action}: only models/{{model}}:generateContent is served"
+                    "unknown method {model_action}: only models/{{model}}:generateContent and :streamGenerateContent are served"
                 ),
             })?;
         if model.is_empty() {
@@ -320,6 +347,7 @@ pub(super) async fn gemini(
             max_tokens: positive(config, "maxOutputTokens")?,
             temperature,
             json,
+            stream,
         })
     })();
     respond(&shared, Vendor::Gemini, ask, |ask, answer, sequence| {
@@ -400,6 +428,7 @@ pub(super) async fn openai(
             max_tokens,
             temperature,
             json: false,
+            stream: value.get("stream") == Some(&Value::Bool(true)),
         })
     })();
     respond(&shared, Vendor::OpenAi, ask, |ask, answer, sequence| {
@@ -465,6 +494,7 @@ pub(super) async fn anthropic(
             max_tokens: Some(max_tokens),
             temperature,
             json: false,
+            stream: value.get("stream") == Some(&Value::Bool(true)),
         })
     })();
     respond(&shared, Vendor::Anthropic, ask, |ask, answer, sequence| {

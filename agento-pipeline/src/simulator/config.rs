@@ -77,6 +77,12 @@ pub struct VendorBehaviour {
     /// Answer 400 to any request that sets `temperature`, as models that do
     /// not take it do.
     pub reject_temperature: bool,
+    /// Streamed answers: the delay before the first event.
+    pub first_chunk_delay: Duration,
+    /// Streamed answers: send the vendor's error event after this many text chunks.
+    pub stream_error_after: Option<u32>,
+    /// Streamed answers: stop sending (connection left open) after this many text chunks.
+    pub stream_stall_after: Option<u32>,
 }
 
 impl Default for VendorBehaviour {
@@ -92,6 +98,9 @@ impl Default for VendorBehaviour {
             mode: AnswerMode::Normal,
             cut_first: 0,
             reject_temperature: false,
+            first_chunk_delay: Duration::ZERO,
+            stream_error_after: None,
+            stream_stall_after: None,
         }
     }
 }
@@ -135,7 +144,10 @@ impl SimulatorConfig {
     /// wrong types, in prose), `MODE=blocked|safety`, `CUT_FIRST=N`,
     /// `REJECT_TEMPERATURE=1`; and `AGENTO_SIM_RECORD=<file>`,
     /// `AGENTO_SIM_MAX_CONNECTIONS`, `AGENTO_SIM_HEADER_TIMEOUT_MS`,
-    /// `AGENTO_SIM_REQUEST_TIMEOUT_MS`.
+    /// `AGENTO_SIM_REQUEST_TIMEOUT_MS`;
+    /// for streamed answers `FIRST_CHUNK_MS` (delay before the first event),
+    /// `STREAM_ERROR_AFTER=N` (the vendor's error event after N text chunks),
+    /// `STREAM_STALL_AFTER=N` (nothing more after N text chunks).
     ///
     /// ```
     /// use agento_pipeline::simulator::{Failure, SimulatorConfig};
@@ -209,6 +221,11 @@ impl SimulatorConfig {
                 mode,
                 cut_first: u32::try_from(number("CUT_FIRST")?.unwrap_or(0)).unwrap_or(u32::MAX),
                 reject_temperature: flag("REJECT_TEMPERATURE"),
+                first_chunk_delay: Duration::from_millis(number("FIRST_CHUNK_MS")?.unwrap_or(0)),
+                stream_error_after: number("STREAM_ERROR_AFTER")?
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+                stream_stall_after: number("STREAM_STALL_AFTER")?
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             })
         };
         Ok(Self {

@@ -32,6 +32,7 @@ pub mod content;
 mod errors;
 mod record;
 mod serve;
+mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -163,7 +163,7 @@ impl Calls<'_> {
         record_text(AGENTO_USER_GOAL, goal);
         let mut request = ChatRequest::with(Some(SYSTEM), prompt, params);
         request.json_schema = Some(PlanStructure::json_schema());
-        observe(self.vendors.gemini.chat(&request).await)
+        observe(self.ask(Vendor::Gemini, &request).await)
     }
 
     /// A step's first draft.
@@ -199,10 +199,11 @@ impl Calls<'_> {
         record_text("agento.criteria", criteria);
         record_text("agento.instructions", instructions);
         observe(
-            self.vendors
-                .openai
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::OpenAi,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )
     }
 
@@ -236,10 +237,11 @@ impl Calls<'_> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text("agento.draft_content", draft);
         observe(
-            self.vendors
-                .openai
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::OpenAi,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )
     }
 
@@ -267,10 +269,11 @@ impl Calls<'_> {
         params: CallParams,
     ) -> Result<Reply, VendorError> {
         observe(
-            self.vendors
-                .anthropic
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::Anthropic,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )
     }
 
@@ -295,10 +298,11 @@ impl Calls<'_> {
         params: CallParams,
     ) -> Result<Reply, VendorError> {
         observe(
-            self.vendors
-                .gemini
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::Gemini,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )
     }
 
@@ -323,10 +327,11 @@ impl Calls<'_> {
         params: CallParams,
     ) -> Result<Reply, VendorError> {
         let reply = observe(
-            self.vendors
-                .anthropic
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::Anthropic,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )?;
         record_text("agento.verdict", Verdict::parse(&reply.text).as_str());
         Ok(reply)
@@ -347,10 +352,11 @@ impl Calls<'_> {
                step_type = "holistic_review", prompt = prompt)]
     async fn review(&self, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
         observe(
-            self.vendors
-                .anthropic
-                .chat(&ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
+            self.ask(
+                Vendor::Anthropic,
+                &ChatRequest::with(Some(SYSTEM), prompt, params),
+            )
+            .await,
         )
     }
 }

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod plan_structure;
 mod prompts;
 pub mod revise;
+mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -69,6 +70,8 @@ pub struct Pipeline {
     /// whole run: only then may a stage whose run folder lacks its input
     /// fall back to the latest copy.
     pub single_stage: bool,
+    /// Whether the LLM calls stream (`--stream`).
+    pub stream: bool,
 }
 
 static PIPELINE: OnceLock<Pipeline> = OnceLock::new();

@@ -4,7 +4,7 @@
 use agento::runtime::usage::AnthropicUsage;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Exchange, client, key, secret_header};
+use super::http::{Exchange, Prepared, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
 
 /// The API version sent in `anthropic-version`.
@@ -67,8 +67,13 @@ impl AnthropicClient {
         &self.config.model
     }
 
-    /// One Messages call.
-    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+    /// The HTTP request and JSON body of one message; `stream` asks for
+    /// server-sent events (`stream: true`).
+    pub(super) fn prepare<'a>(
+        &'a self,
+        request: &ChatRequest<'_>,
+        stream: bool,
+    ) -> Result<Prepared<'a>, VendorError> {
         let key = key(Vendor::Anthropic, self.config.api_key.as_deref())?;
         let body = Body {
             model: &self.config.model,
@@ -80,18 +85,36 @@ impl AnthropicClient {
             }],
             temperature: request.temperature,
         };
-        let request = self
+        let mut body = serde_json::to_value(&body).map_err(|error| VendorError::Setup {
+            vendor: Vendor::Anthropic,
+            message: error.to_string(),
+        })?;
+        if stream {
+            body["stream"] = true.into();
+        }
+        let http = self
             .http
             .post(format!("{}/v1/messages", self.config.base_url))
             .header("x-api-key", secret_header(Vendor::Anthropic, key)?)
             .header("anthropic-version", API_VERSION);
-        let answer: Answer = Exchange {
-            vendor: Vendor::Anthropic,
-            key,
-            config: &self.config,
-        }
-        .post(request, &body)
-        .await?;
+        Ok(Prepared {
+            http,
+            body,
+            exchange: Exchange {
+                vendor: Vendor::Anthropic,
+                key,
+                config: &self.config,
+            },
+        })
+    }
+
+    /// One Messages call.
+    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+        let prepared = self.prepare(request, false)?;
+        let answer: Answer = prepared
+            .exchange
+            .post(prepared.http, &prepared.body)
+            .await?;
         let reply = Reply {
             vendor: Vendor::Anthropic,
             text: answer

@@ -7,7 +7,7 @@
 use agento::runtime::usage::GeminiUsage;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Exchange, client, key, secret_header};
+use super::http::{Exchange, Prepared, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
 
 /// A Gemini client.
@@ -109,11 +109,21 @@ impl GeminiClient {
         &self.config.model
     }
 
-    /// One `generateContent` call.
-    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+    /// The HTTP request and JSON body of one `generateContent` call; `stream`
+    /// calls `streamGenerateContent?alt=sse` instead.
+    pub(super) fn prepare<'a>(
+        &'a self,
+        request: &ChatRequest<'_>,
+        stream: bool,
+    ) -> Result<Prepared<'a>, VendorError> {
         let key = key(Vendor::Gemini, self.config.api_key.as_deref())?;
+        let method = if stream {
+            "streamGenerateContent?alt=sse"
+        } else {
+            "generateContent"
+        };
         let url = format!(
-            "{}/v1beta/models/{}:generateContent",
+            "{}/v1beta/models/{}:{method}",
             self.config.base_url, self.config.model
         );
         let body = Body {
@@ -133,17 +143,32 @@ impl GeminiClient {
                 response_json_schema: request.json_schema,
             },
         };
-        let request = self
+        let body = serde_json::to_value(&body).map_err(|error| VendorError::Setup {
+            vendor: Vendor::Gemini,
+            message: error.to_string(),
+        })?;
+        let http = self
             .http
             .post(url)
             .header("x-goog-api-key", secret_header(Vendor::Gemini, key)?);
-        let answer: Answer = Exchange {
-            vendor: Vendor::Gemini,
-            key,
-            config: &self.config,
-        }
-        .post(request, &body)
-        .await?;
+        Ok(Prepared {
+            http,
+            body,
+            exchange: Exchange {
+                vendor: Vendor::Gemini,
+                key,
+                config: &self.config,
+            },
+        })
+    }
+
+    /// One `generateContent` call.
+    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+        let prepared = self.prepare(request, false)?;
+        let answer: Answer = prepared
+            .exchange
+            .post(prepared.http, &prepared.body)
+            .await?;
         let first = answer.candidates.first();
         let text = first
             .and_then(|c| c.content.as_ref())

@@ -44,6 +44,23 @@ pub(super) fn secret_header(vendor: Vendor, value: &str) -> Result<HeaderValue, 
     Ok(header)
 }
 
+/// The vendor's own message in an error body (`{"error": {"message": …}}`,
+/// the shape all three vendors use), for error answers and stream error events.
+pub(super) fn vendor_message(body: &serde_json::Value) -> Option<&str> {
+    body.pointer("/error/message")?.as_str()
+}
+
+/// A call ready to send: the request (URL and headers set), its JSON body,
+/// and the exchange that sends it.
+pub(super) struct Prepared<'a> {
+    /// The request, URL and headers set.
+    pub http: reqwest::RequestBuilder,
+    /// The JSON body.
+    pub body: serde_json::Value,
+    /// How to send it and read errors.
+    pub exchange: Exchange<'a>,
+}
+
 /// What the shared exchange needs to know of a call besides the request
 /// itself: whom it goes to, with which key and limits.
 pub(super) struct Exchange<'a> {
@@ -58,28 +75,42 @@ pub(super) struct Exchange<'a> {
 impl Exchange<'_> {
     /// Sends `request` (URL and headers set) with `body` as JSON and decodes
     /// the answer as `T`. The reply is read as a stream and refused beyond
-    /// `max_reply_bytes`; an error status becomes [`VendorError::Http`] with
-    /// the delay the vendor asked for (headers or Gemini's `RetryInfo`).
+    /// `max_reply_bytes`.
     pub(super) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
         body: &B,
     ) -> Result<T, VendorError> {
+        let response = self.send(request, body).await?;
+        let bytes = self.read_bounded(response).await?;
+        serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
+            vendor: self.vendor,
+            message: format!("{error} (in a {}-byte body)", bytes.len()),
+        })
+    }
+
+    /// Sends `request` with `body` as JSON and returns a successful response
+    /// unread (a stream reads it as it comes). An error status becomes
+    /// [`VendorError::Http`] with the delay the vendor asked for (headers or
+    /// Gemini's `RetryInfo`), or one of the more specific errors of
+    /// [`Self::status_error`].
+    pub(super) async fn send<B: Serialize + ?Sized>(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: &B,
+    ) -> Result<reqwest::Response, VendorError> {
         let response = request
             .json(body)
             .send()
             .await
             .map_err(|error| self.transport(&error))?;
         let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
         let header_hint = retry_after(response.headers(), SystemTime::now());
         let bytes = self.read_bounded(response).await?;
-        if !status.is_success() {
-            return Err(self.status_error(status, header_hint, &bytes));
-        }
-        serde_json::from_slice(&bytes).map_err(|error| VendorError::Decode {
-            vendor: self.vendor,
-            message: format!("{error} (in a {}-byte body)", bytes.len()),
-        })
+        Err(self.status_error(status, header_hint, &bytes))
     }
 
     /// The body, at most `max_reply_bytes` of it: a longer one (by its
@@ -118,24 +149,21 @@ impl Exchange<'_> {
         bytes: &[u8],
     ) -> VendorError {
         let body = serde_json::from_slice::<serde_json::Value>(bytes).ok();
-        let message = body
-            .as_ref()
-            .and_then(|body| body.pointer("/error/message")?.as_str())
-            .map_or_else(
-                || {
-                    let text = String::from_utf8_lossy(bytes);
-                    let text = text.trim();
-                    if text.is_empty() {
-                        status
-                            .canonical_reason()
-                            .unwrap_or("no error message")
-                            .to_owned()
-                    } else {
-                        text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
-                    }
-                },
-                str::to_owned,
-            );
+        let message = body.as_ref().and_then(vendor_message).map_or_else(
+            || {
+                let text = String::from_utf8_lossy(bytes);
+                let text = text.trim();
+                if text.is_empty() {
+                    status
+                        .canonical_reason()
+                        .unwrap_or("no error message")
+                        .to_owned()
+                } else {
+                    text.chars().take(MAX_RAW_MESSAGE_CHARS).collect()
+                }
+            },
+            str::to_owned,
+        );
         let message = self.clean(&message);
         let vendor = self.vendor;
         let status = status.as_u16();
@@ -176,7 +204,7 @@ impl Exchange<'_> {
         }
     }
 
-    fn transport(&self, error: &reqwest::Error) -> VendorError {
+    pub(super) fn transport(&self, error: &reqwest::Error) -> VendorError {
         let vendor = self.vendor;
         if error.is_timeout() {
             return VendorError::Timeout {
@@ -206,7 +234,7 @@ impl Exchange<'_> {
 
     /// `text` without the key (vendors echo keys in "invalid key" messages)
     /// or anything else the process-wide scrubber knows to be secret.
-    fn clean(&self, text: &str) -> String {
+    pub(super) fn clean(&self, text: &str) -> String {
         let text = if self.key.is_empty() {
             text.to_owned()
         } else {

@@ -22,6 +22,7 @@ mod gemini;
 mod http;
 mod openai;
 mod params;
+pub mod stream;
 
 use agento::runtime::usage::{AnthropicUsage, GeminiUsage, OpenAiUsage};
 use agento::{LlmResponse, TokenUsage};
@@ -35,6 +36,7 @@ pub use params::{
     CallParams, TemperatureSetting, Wanted, resolve, takes_temperature, temperature_var,
     unsupported_parameter,
 };
+pub use stream::{Chunk, ChunkStream};
 
 /// One of the three vendors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

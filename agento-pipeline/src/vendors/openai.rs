@@ -6,7 +6,7 @@ use agento::runtime::usage::OpenAiUsage;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Exchange, client, key, secret_header};
+use super::http::{Exchange, Prepared, client, key, secret_header};
 use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
 
 /// An OpenAI client.
@@ -66,8 +66,14 @@ impl OpenAiClient {
         &self.config.model
     }
 
-    /// One chat completion.
-    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+    /// The HTTP request and JSON body of one chat completion; `stream` asks
+    /// for server-sent events with the usage in the last chunk
+    /// (`stream: true`, `stream_options.include_usage`).
+    pub(super) fn prepare<'a>(
+        &'a self,
+        request: &ChatRequest<'_>,
+        stream: bool,
+    ) -> Result<Prepared<'a>, VendorError> {
         let key = key(Vendor::OpenAi, self.config.api_key.as_deref())?;
         let mut messages = Vec::with_capacity(2);
         if let Some(system) = request.system {
@@ -86,20 +92,39 @@ impl OpenAiClient {
             temperature: request.temperature,
             max_completion_tokens: request.max_tokens,
         };
-        let request = self
+        let mut body = serde_json::to_value(&body).map_err(|error| VendorError::Setup {
+            vendor: Vendor::OpenAi,
+            message: error.to_string(),
+        })?;
+        if stream {
+            body["stream"] = true.into();
+            body["stream_options"] = serde_json::json!({"include_usage": true});
+        }
+        let http = self
             .http
             .post(format!("{}/chat/completions", self.config.base_url))
             .header(
                 AUTHORIZATION,
                 secret_header(Vendor::OpenAi, &format!("Bearer {key}"))?,
             );
-        let answer: Answer = Exchange {
-            vendor: Vendor::OpenAi,
-            key,
-            config: &self.config,
-        }
-        .post(request, &body)
-        .await?;
+        Ok(Prepared {
+            http,
+            body,
+            exchange: Exchange {
+                vendor: Vendor::OpenAi,
+                key,
+                config: &self.config,
+            },
+        })
+    }
+
+    /// One chat completion.
+    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
+        let prepared = self.prepare(request, false)?;
+        let answer: Answer = prepared
+            .exchange
+            .post(prepared.http, &prepared.body)
+            .await?;
         let Some(first) = answer.choices.first() else {
             return Err(VendorError::Decode {
                 vendor: Vendor::OpenAi,

@@ -3,6 +3,8 @@
 //! loopback ports and relaying everything it receives over OTLP/gRPC to a
 //! receiver inside the test, which records each span id and when it arrived.
 
+#![allow(dead_code)] // each test binary uses a part of this module
+
 use std::collections::{BTreeSet, HashMap};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,6 +12,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -29,10 +37,26 @@ pub fn unix_ns() -> u128 {
         .as_nanos()
 }
 
-/// Span id (lowercase hex) → arrival time (Unix ns) of its first copy.
+/// Span id (lowercase hex) → arrival time (Unix ns) of its first copy; and
+/// every metrics export, as received.
 #[derive(Default, Clone)]
 struct Receiver {
     arrivals: Arc<Mutex<HashMap<String, u128>>>,
+    metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+}
+
+#[tonic::async_trait]
+impl MetricsService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
 }
 
 #[tonic::async_trait]
@@ -109,6 +133,10 @@ impl Collector {
             tonic::transport::Server::builder()
                 .add_service(
                     TraceServiceServer::new(receiver.clone())
+                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                )
+                .add_service(
+                    MetricsServiceServer::new(receiver.clone())
                         .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
                 )
                 .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
@@ -191,6 +219,31 @@ impl Collector {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Every metrics export rotel relayed so far.
+    pub fn metrics(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.receiver
+            .metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `done` holds for the metrics relayed so far, or
+    /// [`PATIENCE`] passed; then those metrics.
+    pub fn wait_for_metrics(
+        &self,
+        done: impl Fn(&[ExportMetricsServiceRequest]) -> bool,
+    ) -> Vec<ExportMetricsServiceRequest> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let metrics = self.metrics();
+            if done(&metrics) || Instant::now() > deadline {
+                return metrics;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits until every span in `ids` has arrived, or [`PATIENCE`] passed;

@@ -1,0 +1,129 @@
+//! The GenAI client metrics reach a real collector: `agento run --offline`
+//! exports them over OTLP to `rotel` (see `support_collector`), which relays
+//! them to a receiver inside the test. The token-usage histogram's sums per
+//! vendor equal the token totals of the run's archive.
+
+mod support;
+mod support_collector;
+
+use std::collections::BTreeMap;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::metrics::v1::metric;
+use support::{Workdir, console, only_trace, run};
+use support_collector::Collector;
+
+const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
+
+/// (vendor, token type) → tokens, from the latest cumulative point of each
+/// series (a series: its attributes and start time).
+fn token_sums(exports: &[ExportMetricsServiceRequest]) -> BTreeMap<(String, String), u64> {
+    let mut latest: BTreeMap<(String, String, u64), (u64, f64)> = BTreeMap::new();
+    let metrics = exports
+        .iter()
+        .flat_map(|e| &e.resource_metrics)
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .filter(|m| m.name == "gen_ai.client.token.usage");
+    for metric in metrics {
+        assert_eq!(metric.unit, "{token}");
+        let Some(metric::Data::Histogram(histogram)) = &metric.data else {
+            panic!("gen_ai.client.token.usage is not a histogram: {metric:?}");
+        };
+        for point in &histogram.data_points {
+            let attr = |key: &str| {
+                point
+                    .attributes
+                    .iter()
+                    .find(|kv| kv.key == key)
+                    .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+                    .and_then(|v| match v {
+                        any_value::Value::StringValue(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default()
+            };
+            assert_eq!(attr("gen_ai.operation.name"), "chat");
+            assert!(!attr("gen_ai.request.model").is_empty());
+            assert_eq!(
+                point.explicit_bounds.first().copied(),
+                Some(1.0),
+                "the registry's buckets"
+            );
+            let series = (
+                attr("gen_ai.provider.name"),
+                attr("gen_ai.token.type"),
+                point.start_time_unix_nano,
+            );
+            let entry = latest.entry(series).or_insert((0, 0.0));
+            if point.time_unix_nano >= entry.0 {
+                *entry = (point.time_unix_nano, point.sum.unwrap_or(0.0));
+            }
+        }
+    }
+    let mut sums = BTreeMap::new();
+    for ((vendor, kind, _), (_, sum)) in latest {
+        *sums.entry((vendor, kind)).or_insert(0) += sum as u64;
+    }
+    sums
+}
+
+#[test]
+fn the_token_usage_histogram_reaches_rotel_and_matches_the_archive() {
+    let collector = Collector::start();
+    let work = Workdir::bakery();
+    let output = run(work
+        .command(AGENTO)
+        .args(["run", "--offline", "--goal", "goal.json", "--quiet"])
+        .env("OTEL_TRACES_EXPORTER", "otlp")
+        .env("OTEL_METRICS_EXPORTER", "otlp")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            collector.endpoint("http/protobuf"),
+        )
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "60000"));
+    assert!(output.status.success(), "{}", console(&output));
+    assert!(output.stderr.is_empty(), "{}", console(&output));
+
+    let archive = work.archive();
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for span in only_trace(&archive)
+        .spans
+        .iter()
+        .filter(|s| s.is_llm_call())
+    {
+        let vendor = span
+            .text("gen_ai.system")
+            .expect("gen_ai.system")
+            .to_owned();
+        for (kind, key) in [
+            ("input", "gen_ai.usage.input_tokens"),
+            ("output", "gen_ai.usage.output_tokens"),
+        ] {
+            let tokens = span.attr(key).and_then(|a| a.as_int()).expect(key);
+            *expected
+                .entry((vendor.clone(), kind.to_owned()))
+                .or_insert(0) += u64::try_from(tokens).expect("tokens");
+        }
+    }
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    let exports = collector.wait_for_metrics(|exports| token_sums(exports) == expected);
+    assert_eq!(
+        token_sums(&exports),
+        expected,
+        "the metrics flushed at exit within the shutdown bound"
+    );
+    let durations = exports
+        .iter()
+        .flat_map(|e| &e.resource_metrics)
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .filter(|m| m.name == "gen_ai.client.operation.duration")
+        .count();
+    assert!(
+        durations > 0,
+        "gen_ai.client.operation.duration reached rotel"
+    );
+}

@@ -1,0 +1,227 @@
+//! The three streaming vendor clients over real HTTP on loopback, against the
+//! simulator's server-sent events: the assembled reply equals the
+//! non-streamed one, a mid-stream error event and a stall past the timeout
+//! end the stream with the right error, and a slow first chunk shows in the
+//! span's time to first chunk.
+
+use std::time::Duration;
+
+use agento::llm_span;
+use agento_pipeline::simulator::{Simulator, SimulatorConfig, VendorBehaviour};
+use agento_pipeline::vendors::stream::collect;
+use agento_pipeline::vendors::{
+    ChatRequest, Chunk, ChunkStream, Vendor, VendorConfig, VendorError, Vendors, VendorsConfig,
+};
+use futures_util::StreamExt;
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+const KEY: &str = "k3y-never-shown-0123456789";
+
+const PLAN: &str = "[agento:plan]\nGoal: Open a bakery\n\nAnswer with a plan.";
+
+fn config(base_url: &str, vendor: Vendor, timeout: Duration) -> VendorConfig {
+    let (base_url, model) = match vendor {
+        Vendor::Gemini => (base_url.to_owned(), "gemini-2.5-pro"),
+        Vendor::OpenAi => (format!("{base_url}/v1"), "gpt-4.1"),
+        Vendor::Anthropic => (base_url.to_owned(), "claude-sonnet-4-5"),
+    };
+    VendorConfig {
+        timeout,
+        ..VendorConfig::new(&base_url, Some(KEY.to_owned()), model)
+    }
+}
+
+fn vendors_at(base_url: &str, timeout: Duration) -> Vendors {
+    Vendors::new(VendorsConfig {
+        gemini: config(base_url, Vendor::Gemini, timeout),
+        openai: config(base_url, Vendor::OpenAi, timeout),
+        anthropic: config(base_url, Vendor::Anthropic, timeout),
+    })
+    .expect("the clients build")
+}
+
+async fn simulator(behaviour: VendorBehaviour) -> Simulator {
+    let config = SimulatorConfig {
+        gemini: behaviour.clone(),
+        openai: behaviour.clone(),
+        anthropic: behaviour,
+        ..SimulatorConfig::default()
+    };
+    Simulator::start(config, 0)
+        .await
+        .expect("the simulator starts")
+}
+
+async fn open(
+    vendors: &Vendors,
+    vendor: Vendor,
+    request: &ChatRequest<'_>,
+) -> Result<ChunkStream, VendorError> {
+    match vendor {
+        Vendor::Gemini => vendors.gemini.chat_stream(request).await,
+        Vendor::OpenAi => vendors.openai.chat_stream(request).await,
+        Vendor::Anthropic => vendors.anthropic.chat_stream(request).await,
+    }
+}
+
+async fn items(stream: ChunkStream) -> Vec<Result<Chunk, VendorError>> {
+    stream.collect().await
+}
+
+#[tokio::test]
+async fn each_streamed_reply_assembles_to_the_non_streamed_one() {
+    let simulator = simulator(VendorBehaviour::default()).await;
+    let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
+    let request = ChatRequest::new(PLAN);
+    for vendor in Vendor::ALL {
+        let whole = match vendor {
+            Vendor::Gemini => vendors.gemini.chat(&request).await,
+            Vendor::OpenAi => vendors.openai.chat(&request).await,
+            Vendor::Anthropic => vendors.anthropic.chat(&request).await,
+        }
+        .expect("the plain call");
+        let stream = open(&vendors, vendor, &request)
+            .await
+            .expect("the stream opens");
+        let mut deltas = 0;
+        let streamed = collect(vendor, "unnamed", stream, |text| {
+            if !text.is_empty() {
+                deltas += 1;
+            }
+        })
+        .await
+        .expect("the stream ends well");
+        assert!(
+            deltas > 3,
+            "{vendor}: the plan came in {deltas} text chunks"
+        );
+        assert_eq!(streamed.text, whole.text, "{vendor}");
+        assert_eq!(streamed.usage, whole.usage, "{vendor}");
+        assert_eq!(streamed.finish_reasons, whole.finish_reasons, "{vendor}");
+        assert_eq!(streamed.model, whole.model, "{vendor}");
+        assert!(streamed.id.is_some(), "{vendor}");
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_ends_it_with_a_retryable_error() {
+    let simulator = simulator(VendorBehaviour {
+        stream_error_after: Some(2),
+        ..VendorBehaviour::default()
+    })
+    .await;
+    let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
+    for vendor in Vendor::ALL {
+        let got = items(
+            open(&vendors, vendor, &ChatRequest::new(PLAN))
+                .await
+                .expect("opens"),
+        )
+        .await;
+        let (last, chunks) = got.split_last().expect("items");
+        let texts: Vec<_> = chunks
+            .iter()
+            .map(|c| c.as_ref().expect("chunks before the error"))
+            .filter(|c| !c.text.is_empty())
+            .collect();
+        assert_eq!(texts.len(), 2, "{vendor}");
+        let error = last.as_ref().expect_err("the stream ends in error");
+        assert!(
+            matches!(error, VendorError::Connect { message, .. } if message.contains("the stream broke off")),
+            "{vendor}: {error}"
+        );
+        assert!(error.is_retryable());
+        assert!(!format!("{error:?}").contains(KEY));
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stall_past_the_timeout_is_a_timeout() {
+    let simulator = simulator(VendorBehaviour {
+        stream_stall_after: Some(1),
+        ..VendorBehaviour::default()
+    })
+    .await;
+    let vendors = vendors_at(&simulator.base_url(), Duration::from_millis(400));
+    for vendor in Vendor::ALL {
+        let got = items(
+            open(&vendors, vendor, &ChatRequest::new(PLAN))
+                .await
+                .expect("opens"),
+        )
+        .await;
+        let (last, chunks) = got.split_last().expect("items");
+        assert!(chunks.iter().all(Result::is_ok), "{vendor}");
+        assert!(
+            chunks
+                .iter()
+                .any(|c| c.as_ref().is_ok_and(|c| !c.text.is_empty())),
+            "{vendor}"
+        );
+        assert!(
+            matches!(last, Err(VendorError::Timeout { timeout, .. }) if *timeout == Duration::from_millis(400)),
+            "{vendor}: {last:?}"
+        );
+    }
+    simulator.shutdown().await;
+}
+
+#[llm_span(system = "openai", model = vendors.openai.model(), stream)]
+async fn streamed_reply(vendors: &Vendors) -> Result<ChunkStream, VendorError> {
+    vendors.openai.chat_stream(&ChatRequest::new(PLAN)).await
+}
+
+#[tokio::test]
+async fn a_slow_first_chunk_shows_in_the_time_to_first_chunk() {
+    let simulator = simulator(VendorBehaviour {
+        first_chunk_delay: Duration::from_millis(300),
+        ..VendorBehaviour::default()
+    })
+    .await;
+    let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
+    let exporter = InMemorySpanExporter::default();
+    let telemetry = agento::Telemetry::builder()
+        .archive(false)
+        .otlp(false)
+        .handle_signals(false)
+        .new_run(true)
+        .with_exporter(exporter.clone())
+        .init();
+    let stream = streamed_reply(&vendors).await.expect("opens");
+    let reply = collect(Vendor::OpenAi, "gpt-4.1", stream, |_| {})
+        .await
+        .expect("ends well");
+    telemetry.flush();
+    let spans = exporter.get_finished_spans().expect("spans");
+    telemetry.shutdown();
+    let span = spans
+        .iter()
+        .find(|s| s.name == "llm.openai.streamed_reply")
+        .expect("the span");
+    let attr = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    };
+    match attr("gen_ai.response.time_to_first_chunk") {
+        Some(Value::F64(seconds)) => assert!(seconds >= 0.3, "{seconds}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        attr("gen_ai.response.content").map(|v| v.to_string()),
+        Some(reply.text.clone())
+    );
+    let output = match reply.usage {
+        agento_pipeline::vendors::Usage::OpenAi(usage) => usage.completion_tokens,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        attr("gen_ai.usage.output_tokens"),
+        Some(Value::I64(i64::try_from(output).expect("small")))
+    );
+    simulator.shutdown().await;
+}
