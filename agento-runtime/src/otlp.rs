@@ -22,6 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::config::{Config, Protocol};
 use crate::health::Health;
 use crate::redact::Scrubbing;
+use crate::resources::PerModule;
 
 /// Spans per export request.
 pub const MAX_EXPORT_BATCH_SIZE: usize = 512;
@@ -69,7 +70,7 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
     };
     let state = Arc::new(ExportState::default());
     let bridge = RuntimeBridge {
-        exporter: Arc::new(Scrubbing::new(exporter)),
+        exporter: Arc::new(Scrubbing::new(PerModule::new(exporter))),
         handle: runtime.handle().clone(),
         health: Arc::clone(health),
         state: Arc::clone(&state),

@@ -17,7 +17,8 @@ use crate::span::{SpanGuard, SpanKind};
 pub struct RetrySpec {
     /// The span name, `<name>.with_retry`.
     pub span_name: &'static str,
-    /// The OpenInference kind of the retry span (`LLM` over `#[llm_span]`).
+    /// The OpenInference kind of the retry span (`CHAIN`: it groups attempts;
+    /// over `#[llm_span]` each attempt is the LLM span).
     pub kind: SpanKind,
     /// `gen_ai.system` of the call, when it is an LLM call.
     pub system: Option<&'static str>,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use agento::{agento_module, record_user_goal, step};
+use agento::{agento_module, record_module_input, record_module_output, record_user_goal, step};
 use serde::{Deserialize, Serialize};
 
 use super::calls::Calls;
@@ -66,6 +66,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
         reason: e.to_string(),
     })?;
     record_user_goal(&plan.original_goal);
+    record_module_input(&plan);
     let calls = Calls {
         vendors: &pipeline.vendors,
     };
@@ -77,6 +78,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
     };
     let path = pipeline.output(PROJECT_PLAN_FILE);
     write_json_atomic(&path, &project).map_err(PipelineError::Output)?;
+    record_module_output(&project);
     pipeline.report.stage_time(STAGE_2, started.elapsed());
     pipeline
         .console

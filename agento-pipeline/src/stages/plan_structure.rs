@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use agento::{agento_module, record_user_goal, step};
+use agento::{agento_module, record_module_output, record_user_goal, step};
 
 use super::calls::Calls;
 use super::{PLAN_STRUCTURE_FILE, Pipeline, PipelineError, STAGE_1, prompts};
@@ -30,6 +30,7 @@ pub async fn run() -> Result<PlanStructure, PipelineError> {
     plan.expected_response = goal.expected_response;
     let path = pipeline.output(PLAN_STRUCTURE_FILE);
     write_json_atomic(&path, &plan).map_err(PipelineError::Output)?;
+    record_module_output(&plan);
     pipeline.report.stage_time(STAGE_1, started.elapsed());
     pipeline.console.say(&format!(
         "  plan \"{}\" with {} steps → {}",

@@ -16,7 +16,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use opentelemetry::Context;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
@@ -79,11 +78,11 @@ impl ArchiveProcessor {
             capacity: capacity.max(1),
             health,
         });
-        let resource = ResourceAttributesWithSchema::from(resource);
+        let mut resources = encode::ArchiveResources::new(resource);
         let writer_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("agento-archive".into())
-            .spawn(move || write_loop(&writer_shared, &file, &resource))?;
+            .spawn(move || write_loop(&writer_shared, &file, &mut resources))?;
         Ok(Self {
             shared,
             writer: Mutex::new(Some(writer)),
@@ -165,7 +164,7 @@ impl SpanProcessor for ArchiveProcessor {
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
-fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSchema) {
+fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResources) {
     let mut line_buffer = Vec::new();
     let mut batch = Vec::new();
     loop {
@@ -195,12 +194,13 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
                 .iter_mut()
                 .for_each(|span| scrub_span(span, &scrubber));
             line_buffer.clear();
-            let written =
-                encode::encode_lines(std::mem::take(&mut batch), resource, &mut line_buffer)
-                    .map_err(|error| error.to_string())
-                    .and_then(|()| {
-                        append_locked(file, &line_buffer).map_err(|error| error.to_string())
-                    });
+            let written = encode::encode_lines_per_module(
+                std::mem::take(&mut batch),
+                resources,
+                &mut line_buffer,
+            )
+            .map_err(|error| error.to_string())
+            .and_then(|()| append_locked(file, &line_buffer).map_err(|error| error.to_string()));
             match written {
                 Ok(()) => shared.health.archived(count),
                 Err(error) => shared.health.archive_failed(count, &error),
