@@ -65,6 +65,7 @@ case "${1:-path}" in
         export PHOENIX_PORT="${PHOENIX_PORT:-6006}"
         export PHOENIX_GRPC_PORT="${PHOENIX_GRPC_PORT:-4317}"
         export PHOENIX_WORKING_DIR="${PHOENIX_WORKING_DIR:-$VENV/phoenix}"
+        export PHOENIX_TELEMETRY_ENABLED="${PHOENIX_TELEMETRY_ENABLED:-false}"
         mkdir -p "$PHOENIX_WORKING_DIR"
         "$VENV/bin/phoenix" serve >"$LOG_FILE" 2>&1 &
         echo $! >"$PID_FILE"
