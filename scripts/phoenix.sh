@@ -2,7 +2,9 @@
 # Arize Phoenix (https://github.com/Arize-ai/phoenix), the LLM trace UI, for the
 # Phoenix test and for looking at runs by hand.
 #
-#   scripts/phoenix.sh install      install the pinned arize-phoenix into ./.venv when missing
+#   scripts/phoenix.sh install      install the pinned arize-phoenix (and the pinned
+#                                   OpenInference / OpenTelemetry semconv packages)
+#                                   into ./.venv when missing
 #   scripts/phoenix.sh path         install when missing; print the `phoenix` command's path
 #   scripts/phoenix.sh start        start `phoenix serve` in the background; prints its PID.
 #                                   PHOENIX_HOST (default 127.0.0.1), PHOENIX_PORT (6006),
@@ -15,12 +17,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PHOENIX_VERSION="20.26.1"
+# The conventions' own packages (Phoenix depends on both); the semconv tests
+# read the attribute names from them.
+OPENINFERENCE_SEMCONV_VERSION="0.1.42"
+OTEL_SEMCONV_VERSION="0.66b2"
 VENV=".venv"
 PID_FILE="$VENV/phoenix.pid"
 LOG_FILE="$VENV/phoenix.log"
 
 installed() {
-    [ -x "$VENV/bin/phoenix" ] && [ -f "$VENV/.phoenix-$PHOENIX_VERSION" ]
+    [ -x "$VENV/bin/phoenix" ] && [ -f "$VENV/.phoenix-$PHOENIX_VERSION-$OPENINFERENCE_SEMCONV_VERSION-$OTEL_SEMCONV_VERSION" ]
 }
 
 install() {
@@ -40,7 +46,9 @@ install() {
             exit 1
         }
     fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==$PHOENIX_VERSION" >&2 || {
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==$PHOENIX_VERSION" \
+        "openinference-semantic-conventions==$OPENINFERENCE_SEMCONV_VERSION" \
+        "opentelemetry-semantic-conventions==$OTEL_SEMCONV_VERSION" >&2 || {
         echo "cannot install arize-phoenix==$PHOENIX_VERSION from PyPI into $VENV (no network? no wheel for $(uname -sm)?)" >&2
         exit 1
     }
@@ -48,7 +56,7 @@ install() {
         echo "arize-phoenix $PHOENIX_VERSION installed, but $VENV/bin/phoenix is missing" >&2
         exit 1
     fi
-    touch "$VENV/.phoenix-$PHOENIX_VERSION"
+    touch "$VENV/.phoenix-$PHOENIX_VERSION-$OPENINFERENCE_SEMCONV_VERSION-$OTEL_SEMCONV_VERSION"
 }
 
 case "${1:-path}" in
