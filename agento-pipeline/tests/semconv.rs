@@ -359,6 +359,28 @@ fn genai_alone_writes_only_registry_names_and_shapes() {
         providers,
         BTreeSet::from(["anthropic".into(), "gcp.gemini".into(), "openai".into()])
     );
+    // The revise loop of each step is one conversation: its three calls per
+    // iteration share an id, and steps have different ones.
+    let conversations: BTreeMap<&str, usize> = llm_calls(trace)
+        .iter()
+        .filter_map(|c| c.text("gen_ai.conversation.id"))
+        .fold(BTreeMap::new(), |mut counts, id| {
+            *counts.entry(id).or_default() += 1;
+            counts
+        });
+    let revise_calls = llm_calls(trace)
+        .iter()
+        .filter(|c| {
+            c.text("agento.step_type")
+                .is_some_and(|t| t.starts_with("revision_"))
+        })
+        .count();
+    assert!(conversations.len() >= 2, "{conversations:?}");
+    assert_eq!(conversations.values().sum::<usize>(), revise_calls);
+    assert!(
+        conversations.values().all(|n| n % 3 == 0),
+        "{conversations:?}"
+    );
     println!(
         "archive bytes, AGENTO_SEMCONV=genai: {}",
         archive_bytes(&work)

@@ -1,6 +1,7 @@
 //! LLM call spans: what `#[llm_span]` records before and after a call, in
 //! each convention [`Semconv`] turns on.
 
+use opentelemetry::context::{FutureExt, WithContext};
 use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
 use serde_json::json;
@@ -87,6 +88,32 @@ pub(crate) fn attempt_name(n: u32) -> std::borrow::Cow<'static, str> {
     ATTEMPT_NAMES
         .get(n as usize)
         .map_or_else(|| format!("attempt_{n}").into(), |name| (*name).into())
+}
+
+/// The conversation (session, thread) the LLM calls made within
+/// [`scope`](Self::scope) belong to: their `gen_ai.conversation.id` (GenAI
+/// convention).
+///
+/// ```
+/// use agento_runtime::llm::Conversation;
+/// # async fn revise() {}
+/// # async fn example() {
+/// Conversation::new("20261123T101500000000.revise.0").scope(revise()).await;
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conversation(StringValue);
+
+impl Conversation {
+    /// A conversation with id `id` (no content: it is recorded with content capture off too).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(StringValue::from(id.into()))
+    }
+
+    /// Runs `future` with this conversation in its context.
+    pub fn scope<F: std::future::Future>(self, future: F) -> WithContext<F> {
+        future.with_context(Context::current().with_value(self))
+    }
 }
 
 /// What the response of an LLM span needs to know of its request; kept in
@@ -218,6 +245,11 @@ impl SpanGuard {
         let mut attributes = Vec::with_capacity(20);
         let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
         let mut guard = Context::map_current(|parent| {
+            if semconv.genai
+                && let Some(Conversation(id)) = parent.get::<Conversation>()
+            {
+                attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
+            }
             let (name, retry) = match parent.get::<AttemptMarker>() {
                 Some(marker) if marker.is_for(parent) => {
                     attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(marker.attempt)));

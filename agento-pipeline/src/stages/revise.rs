@@ -12,6 +12,7 @@ use agento::runtime::attributes::{
     AGENTO_STEP_NAME, AGENTO_STEP_TYPE,
 };
 use agento::runtime::io::IoValue;
+use agento::runtime::llm::Conversation;
 use agento::runtime::opentelemetry::KeyValue;
 use agento::runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
@@ -99,8 +100,17 @@ async fn further_revise_plan(
             .get(&step.name)
             .map_or("", String::as_str);
         progress.start(n, &step.name);
-        let (content, note) =
-            revise_step_with_llms(calls, &goal, &step.name, &step.content, request).await?;
+        // One GenAI conversation per step's revise loop.
+        let conversation = Conversation::new(format!("{}.revise.{i}", run_label(pipeline)));
+        let (content, note) = conversation
+            .scope(revise_step_with_llms(
+                calls,
+                &goal,
+                &step.name,
+                &step.content,
+                request,
+            ))
+            .await?;
         pipeline
             .report
             .step(STAGE_3, &plan.detailed_outline[i].name, note.clone());
@@ -223,6 +233,13 @@ async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<Stri
         Err(error) => span.record_error(&agento::ErrorInfo::error_type(error), &error.to_string()),
     }
     Ok(result?.text)
+}
+
+/// The run id, for ids that must be unique per run.
+fn run_label(pipeline: &Pipeline) -> String {
+    pipeline
+        .run()
+        .map_or_else(|| "run".to_owned(), |run| run.run_id.to_string())
 }
 
 /// A span for one of the pipeline's events, child of the current span.
