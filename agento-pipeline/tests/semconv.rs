@@ -545,6 +545,12 @@ fn one_span_per_step_occurrence_carries_its_type_and_failed_attempts_none() {
     );
     for span in failed {
         assert_eq!(span.attr("agento.step_type"), None, "{} failed", span.name);
+        // Phoenix shows what was asked and the error as the output.
+        assert!(span.text("input.value").is_some_and(|i| !i.is_empty()));
+        assert_eq!(
+            span.text("output.value"),
+            Some(span.status_message.as_str())
+        );
     }
     let plan = by_type["plan"][0];
     assert_eq!(plan.name, "attempt_1");

@@ -149,6 +149,69 @@ impl<E: SpanExporter> SpanExporter for PerModule<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use opentelemetry::trace::{Tracer, TracerProvider as _};
+    use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
+
+    /// One export: the resource's module and the span names.
+    type Export = (String, Vec<String>);
+
+    /// Records every export.
+    #[derive(Debug, Clone, Default)]
+    struct Recorder {
+        resource: Option<Resource>,
+        exports: Arc<Mutex<Vec<Export>>>,
+    }
+
+    impl SpanExporter for Recorder {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let module = self
+                .resource
+                .as_ref()
+                .and_then(|r| r.get(&AGENTO_MODULE.into()))
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let names = batch.iter().map(|s| s.name.to_string()).collect();
+            self.exports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((module, names));
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.resource = Some(resource.clone());
+        }
+    }
+
+    #[test]
+    fn each_span_leaves_under_its_modules_resource() {
+        let recorder = Recorder::default();
+        let exports = Arc::clone(&recorder.exports);
+        let provider = SdkTracerProvider::builder()
+            .with_resource(
+                Resource::builder_empty()
+                    .with_attribute(KeyValue::new(AGENTO_MODULE, "1_01"))
+                    .build(),
+            )
+            .with_span_processor(SimpleSpanProcessor::new(PerModule::new(recorder)))
+            .build();
+        let first = provider.tracer_with_scope(crate::tracer::scope("1_01"));
+        let last = provider.tracer_with_scope(crate::tracer::scope("2_Revise"));
+        drop(first.start("root"));
+        drop(last.start("revise"));
+        drop(provider.tracer("plain").start("unscoped"));
+        let exports = exports.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(
+            exports,
+            vec![
+                ("1_01".to_owned(), vec!["root".to_owned()]),
+                ("2_Revise".to_owned(), vec!["revise".to_owned()]),
+                ("1_01".to_owned(), vec!["unscoped".to_owned()]),
+            ]
+        );
+    }
 
     #[test]
     fn a_module_replaces_only_agento_module() {

@@ -18,6 +18,7 @@ use crate::attributes::{
 };
 use crate::error::{ErrorReport, record_error};
 use crate::semconv::Semconv;
+use crate::semconv::openinference::MIME_TEXT;
 use crate::truncate::{REASON_SIZE_LIMIT, truncate};
 use crate::{registry, tracer};
 
@@ -175,14 +176,18 @@ impl SpanGuard {
         self.span().add_event(name, attributes);
     }
 
-    /// Marks the span failed (see [`record_error`]).
+    /// Marks the span failed (see [`record_error`]); with OpenInference on,
+    /// the message is the span's output.
     pub fn record_error(&self, error_type: &str, message: &str) {
         record_error(&self.span(), error_type, message);
+        crate::io::record_output(&self.span(), message, MIME_TEXT);
     }
 
-    /// Marks the span failed with a report built by the instrumentation.
+    /// Marks the span failed with a report built by the instrumentation;
+    /// with OpenInference on, its message is the span's output.
     pub fn record_report(&self, report: &ErrorReport) {
         report.record(&self.span());
+        crate::io::record_output(&self.span(), &report.message, MIME_TEXT);
     }
 
     /// Sets status `OK`.

@@ -64,9 +64,9 @@ pub async fn run() -> Result<RevisedPlan, PipelineError> {
     };
     let revised = further_revise_plan(&calls, &project).await?;
     let final_json = serde_json::to_string(&revised).unwrap_or_default();
-    record_final_response(&revised);
     let path = pipeline.output(REVISED_PLAN_FILE);
     write_json_atomic(&path, &revised).map_err(PipelineError::Output)?;
+    record_final_response(&revised);
     pipeline.report.stage_time(STAGE_3, started.elapsed());
     pipeline.console.say(&format!(
         "  final plan ({} characters) → {}",
