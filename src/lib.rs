@@ -48,8 +48,9 @@
 pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;
 pub use agento_runtime::{
-    ErrorInfo, LlmChunk, LlmResponse, SpanGuard, SpanKind, StepField, Telemetry, TokenUsage,
-    record_expected_response, record_final_response, record_text, record_user_goal,
+    ErrorInfo, LlmChunk, LlmResponse, SpanGuard, SpanKind, StepField, StepType, Telemetry,
+    TokenUsage, record_expected_response, record_final_response, record_module_input,
+    record_module_output, record_text, record_user_goal,
 };
 
 /// What macro-generated code names. Not a public API: it changes without notice.
@@ -57,6 +58,7 @@ pub use agento_runtime::{
 pub mod __private {
     pub use agento_runtime::attributes;
     pub use agento_runtime::error::probe;
+    pub use agento_runtime::io;
     pub use agento_runtime::module::probe as outcome_probe;
     pub use agento_runtime::opentelemetry::context::FutureExt;
     pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;

@@ -220,7 +220,8 @@ fn a_call_that_fails_once_gives_two_attempts_under_one_retry_span() {
     );
     let retry = one(&spans, "llm.openai.draft.with_retry");
     assert_eq!(attr(retry, "retry.max_attempts"), Some(Value::I64(3)));
-    assert_eq!(text(retry, "openinference.span.kind"), "LLM");
+    // The retry span groups attempts: one LLM span per model call.
+    assert_eq!(text(retry, "openinference.span.kind"), "CHAIN");
     assert_eq!(retry.status, Status::Ok);
     let first = one(&spans, "attempt_0");
     let second = one(&spans, "attempt_1");
@@ -252,8 +253,14 @@ fn a_call_that_fails_once_gives_two_attempts_under_one_retry_span() {
             Some(Value::I64(512))
         );
         assert_eq!(text(attempt, "agento.step_name"), "Budget");
-        assert_eq!(text(attempt, "agento.step_type"), "draft");
+        assert_eq!(text(attempt, "openinference.span.kind"), "LLM");
     }
+    // Only the attempt that holds the step's content carries its step type.
+    assert_eq!(attr(first, "agento.step_type"), None);
+    assert_eq!(text(second, "agento.step_type"), "draft");
+    // The retry span shows the call's input and output (OpenInference).
+    assert_eq!(text(retry, "input.value"), text(first, "input.value"));
+    assert_eq!(text(retry, "output.value"), "Budget: Write the budget");
     assert_eq!(
         text(second, "gen_ai.response.content"),
         "Budget: Write the budget"

@@ -59,6 +59,18 @@ fn expr(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
     meta.value()?.parse::<Expr>()
 }
 
+/// The `&'static str` of a `step_type = ...` argument: a string literal as
+/// written, or a constant such as `StepType::Plan` through its `const fn as_str`.
+pub(crate) fn step_type_str(step_type: &Expr) -> proc_macro2::TokenStream {
+    match step_type {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }) => quote::quote!(#step_type),
+        _ => quote::quote_spanned!(syn::spanned::Spanned::span(step_type)=> (#step_type).as_str()),
+    }
+}
+
 /// The module's place in the pipeline.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -143,9 +155,10 @@ pub(crate) struct LlmArgs {
     pub(crate) max_tokens: Option<Expr>,
     pub(crate) operation: Option<LitStr>,
     pub(crate) name: Option<LitStr>,
-    pub(crate) step_type: Option<LitStr>,
+    pub(crate) step_type: Option<Expr>,
     pub(crate) step_name: Option<Expr>,
     pub(crate) prompt: Option<Expr>,
+    pub(crate) system_prompt: Option<Expr>,
     pub(crate) skip: Option<Skip>,
     pub(crate) krate: Option<Path>,
     /// `stream`: the function returns a stream of chunks (see `expand::stream`).
@@ -183,8 +196,11 @@ impl LlmArgs {
             let value = lit_str(meta)?;
             set_once(&mut self.name, value, meta)
         } else if p.is_ident("step_type") {
-            let value = lit_str(meta)?;
+            let value = expr(meta)?;
             set_once(&mut self.step_type, value, meta)
+        } else if p.is_ident("system_prompt") {
+            let value = expr(meta)?;
+            set_once(&mut self.system_prompt, value, meta)
         } else if p.is_ident("step_name") {
             let value = expr(meta)?;
             set_once(&mut self.step_name, value, meta)
@@ -218,7 +234,7 @@ impl LlmArgs {
         } else {
             Err(unknown(
                 meta,
-                "`system`, `model`, `temperature`, `max_tokens`, `operation`, `name`, `step_type`, `step_name`, `prompt`, `skip(...)`, `stream`, `crate`",
+                "`system`, `model`, `temperature`, `max_tokens`, `operation`, `name`, `step_type`, `step_name`, `prompt`, `system_prompt`, `skip(...)`, `stream`, `crate`",
             ))
         }
     }
@@ -404,7 +420,7 @@ pub(crate) struct StepArgs {
     pub(crate) name: Option<LitStr>,
     pub(crate) kind: Option<StepKind>,
     pub(crate) fields: Option<Vec<Ident>>,
-    pub(crate) step_type: Option<LitStr>,
+    pub(crate) step_type: Option<Expr>,
     pub(crate) krate: Option<Path>,
 }
 
@@ -447,7 +463,7 @@ impl StepArgs {
             })?;
             set_once(&mut self.fields, fields, meta)
         } else if p.is_ident("step_type") {
-            let value = lit_str(meta)?;
+            let value = expr(meta)?;
             set_once(&mut self.step_type, value, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)

@@ -110,10 +110,12 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Arguments: `system = "gemini" | "openai" | "anthropic" | other("name")`,
 /// `model = <expr>` (required), `temperature = <expr>`, `max_tokens = <expr>`,
-/// `operation = "chat"`, `name = "..."`, `step_type = "..."`,
-/// `step_name = <expr>`, `prompt = <expr>`, `skip(prompt, response)`,
+/// `operation = "chat"`, `name = "..."`, `step_type = "..." | StepType::Plan`
+/// (recorded on the call that succeeds), `step_name = <expr>`,
+/// `prompt = <expr>`, `system_prompt = <expr>`, `skip(prompt, response)`,
 /// `crate = path`. The function returns `Result<R, E>` with
-/// `R: agento::LlmResponse`.
+/// `R: agento::LlmResponse`. Which attribute names are written follows
+/// `AGENTO_SEMCONV` (memo, OpenInference, GenAI; see the README).
 ///
 /// ```no_run
 /// # struct Reply(String);
@@ -245,11 +247,13 @@ fn hand_over_to_llm_span(function: &mut syn::ItemFn, retry: &TokenStream2) -> bo
 /// A semantic workflow step (memo §6): an `INTERNAL` span named after the
 /// function (or `name`), with OpenInference kind `kind` (default `CHAIN`) and
 /// the arguments listed in `fields(...)` recorded as `agento.<argument>`
-/// (texts truncated; scrubbed on export). An `Err` result is recorded as
-/// `ERROR`.
+/// (texts truncated; scrubbed on export). With OpenInference on, the
+/// arguments (JSON of those that are `Serialize`, else their `Debug` text)
+/// are its `input.value` and the result its `output.value`. An `Err` result
+/// is recorded as `ERROR`.
 ///
 /// Arguments: `name = "..."`, `kind = CHAIN | TOOL | AGENT | EVALUATOR`,
-/// `fields(arg, ...)`, `step_type = "..."`, `crate = path`.
+/// `fields(arg, ...)`, `step_type = "..." | StepType::Plan`, `crate = path`.
 ///
 /// ```no_run
 /// struct Reviser;

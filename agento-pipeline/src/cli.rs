@@ -237,8 +237,11 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
     })
 }
 
-/// `agento run`: the three stages under one `agento.pipeline` root.
-#[agento_module(name = "agento", root)]
+/// `agento run`: the three stages under one `agento.pipeline` root. The root
+/// belongs to the first stage's module, as when the stages run as three
+/// binaries (there the first stage's span is the root): both ways give the
+/// same three module resources.
+#[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", root)]
 async fn whole_run() -> Result<(), PipelineError> {
     Pipeline::get()?.note_run();
     stages::plan_structure::run().await?;

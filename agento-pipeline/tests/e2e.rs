@@ -69,7 +69,6 @@ fn assert_complete_run(work: &Workdir, console_text: &str) {
             "gen_ai.response.model",
             "gen_ai.response.content",
             "gen_ai.prompt",
-            "agento.step_type",
         ] {
             assert!(
                 span.text(key).is_some(),
@@ -91,6 +90,26 @@ fn assert_complete_run(work: &Workdir, console_text: &str) {
                 .is_some()
         );
     }
+    // Every call carries its step type but the holistic review's: its
+    // EVALUATOR span holds the plan reviewed and carries the type (one item).
+    let untyped: Vec<_> = llm
+        .iter()
+        .filter(|s| s.text("agento.step_type").is_none())
+        .collect();
+    assert_eq!(untyped.len(), 1, "{untyped:?}");
+    let retry = trace
+        .spans
+        .iter()
+        .find(|p| p.span_id == untyped[0].parent_span_id)
+        .expect("the retry span");
+    assert_eq!(retry.name, "llm.anthropic.holistic_review.with_retry");
+    let review = trace
+        .spans
+        .iter()
+        .find(|p| p.span_id == retry.parent_span_id)
+        .expect("the review span");
+    assert_eq!(review.oi_kind(), "EVALUATOR");
+    assert_eq!(review.text("agento.step_type"), Some("holistic_review"));
     let finals: Vec<_> = trace
         .spans
         .iter()

@@ -95,8 +95,8 @@ fn the_token_usage_histogram_reaches_rotel_and_matches_the_archive() {
         .filter(|s| s.is_llm_call())
     {
         let vendor = span
-            .text("gen_ai.system")
-            .expect("gen_ai.system")
+            .text("gen_ai.provider.name")
+            .expect("gen_ai.provider.name")
             .to_owned();
         for (kind, key) in [
             ("input", "gen_ai.usage.input_tokens"),

@@ -1,9 +1,7 @@
-//! Attribute names of the telemetry contract, in one place.
-//!
-//! The GenAI semantic conventions moved to their own repository and renamed some
-//! attributes. We always emit the names the evaluators read today (`gen_ai.system`,
-//! …); with `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` the current
-//! names are emitted as well (see [`latest_gen_ai_names`]).
+//! Attribute names of the memo's convention and of the Agento pipeline's
+//! evaluation contract, in one place. The OpenInference and current GenAI
+//! names are in [`crate::semconv`]; which conventions are recorded is chosen
+//! by `AGENTO_SEMCONV` (see [`crate::semconv::Semconv`]).
 //!
 //! ```
 //! use agento_runtime::attributes::{GEN_AI_SYSTEM, OPENINFERENCE_SPAN_KIND};
@@ -11,12 +9,8 @@
 //! assert_eq!(OPENINFERENCE_SPAN_KIND, "openinference.span.kind");
 //! ```
 
-use std::sync::OnceLock;
-
 /// The vendor of an LLM call (`gemini`, `openai`, `anthropic`, …).
 pub const GEN_AI_SYSTEM: &str = "gen_ai.system";
-/// The current name of [`GEN_AI_SYSTEM`] (emitted on opt-in).
-pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
 /// The operation, `chat` for every call of this pipeline.
 pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
 /// The model the request asked for.
@@ -89,38 +83,27 @@ pub const AGENT_FINAL_RESPONSE: &str = "agent.final_response";
 /// The expected answer, when the goal file supplies one (read by evaluators).
 pub const EXPECTED_RESPONSE: &str = "expected_response";
 
-/// The variable that opts in to the latest GenAI attribute names.
+/// Draft spans: the step's evaluation criteria.
+pub const AGENTO_CRITERIA: &str = "agento.criteria";
+/// Draft spans: what the outline asked the step to contain.
+pub const AGENTO_INSTRUCTIONS: &str = "agento.instructions";
+/// Critique spans: the draft being critiqued.
+pub const AGENTO_DRAFT_CONTENT: &str = "agento.draft_content";
+/// Verdict spans: the parsed verdict (`YES`, `NO`).
+pub const AGENTO_VERDICT: &str = "agento.verdict";
+/// Accepted and timed-out revisions: the critique's request.
+pub const AGENTO_REVISION_REQUEST: &str = "agento.revision_request";
+/// Accepted revisions: the content that replaced the draft.
+pub const AGENTO_FINAL_CONTENT: &str = "agento.final_content";
+/// Accepted and timed-out revisions: iterations used.
+pub const AGENTO_ITERATIONS_TAKEN: &str = "agento.iterations_taken";
+/// Timed-out revisions: the last draft that was refused.
+pub const AGENTO_LAST_ATTEMPTED_DRAFT: &str = "agento.last_attempted_draft";
+/// Timed-out revisions: the last critique.
+pub const AGENTO_FINAL_CRITIQUE: &str = "agento.final_critique";
+/// The holistic review: the final plan it reviewed.
+pub const AGENTO_FINAL_PLAN_CONTENT: &str = "agento.final_plan_content";
+
+/// The variable that opts in to the latest GenAI attribute names (adds the
+/// `genai` convention, see [`crate::semconv`]).
 pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
-
-/// Whether `OTEL_SEMCONV_STABILITY_OPT_IN` lists `gen_ai_latest_experimental`.
-///
-/// Read once per process.
-///
-/// ```
-/// // Unset in doc tests: only the established names are emitted.
-/// assert!(!agento_runtime::attributes::latest_gen_ai_names());
-/// ```
-pub fn latest_gen_ai_names() -> bool {
-    static OPT_IN: OnceLock<bool> = OnceLock::new();
-    *OPT_IN
-        .get_or_init(|| std::env::var(SEMCONV_OPT_IN_VAR).is_ok_and(|value| opt_in_listed(&value)))
-}
-
-fn opt_in_listed(value: &str) -> bool {
-    value
-        .split(',')
-        .any(|item| item.trim() == "gen_ai_latest_experimental")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::opt_in_listed;
-
-    #[test]
-    fn opt_in_is_one_item_of_a_comma_separated_list() {
-        assert!(opt_in_listed("gen_ai_latest_experimental"));
-        assert!(opt_in_listed("http, gen_ai_latest_experimental"));
-        assert!(!opt_in_listed("gen_ai_latest"));
-        assert!(!opt_in_listed(""));
-    }
-}

@@ -24,21 +24,25 @@ pub mod attributes;
 pub mod backoff;
 pub mod carrier;
 pub mod config;
+pub mod contract;
 pub mod envvar;
 pub mod error;
 pub mod field;
 pub mod health;
 mod http_client;
 pub mod integrations;
+pub mod io;
 pub mod llm;
 pub mod metrics;
 pub mod module;
 mod otlp;
 mod registry;
+mod resources;
 pub mod response;
 pub mod retry;
 pub mod run;
 pub mod secrets;
+pub mod semconv;
 mod signals;
 pub mod span;
 mod stderr;
@@ -53,12 +57,13 @@ pub mod usage;
 pub use secrets as scrub;
 
 pub use backoff::Backoff;
+pub use contract::StepType;
 pub use error::{ErrorInfo, ErrorReport, record_error};
 pub use field::{MaxTokens, StepField, Temperature};
 pub use llm::{LlmRequest, LlmSpec};
 pub use module::{
     ModuleOutcome, ModuleRole, ModuleRun, ModuleSpec, record_expected_response,
-    record_final_response, record_user_goal,
+    record_final_response, record_module_input, record_module_output, record_user_goal,
 };
 pub use response::LlmResponse;
 pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};

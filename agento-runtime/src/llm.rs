@@ -1,17 +1,25 @@
-//! LLM call spans: what `#[llm_span]` records before and after a call.
+//! LLM call spans: what `#[llm_span]` records before and after a call, in
+//! each convention [`Semconv`] turns on.
 
-use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef};
+use opentelemetry::context::{FutureExt, WithContext};
+use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
+use serde_json::json;
 
 use crate::attributes::{
-    AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_PROMPT, GEN_AI_PROVIDER_NAME,
+    AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_PROMPT,
     GEN_AI_REQUEST_MAX_TOKENS, GEN_AI_REQUEST_MODEL, GEN_AI_REQUEST_TEMPERATURE,
     GEN_AI_RESPONSE_CONTENT, GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID,
-    GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM, RETRY_ATTEMPT, latest_gen_ai_names,
+    GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM, RETRY_ATTEMPT,
 };
 use crate::response::LlmResponse;
 use crate::retry::AttemptMarker;
-use crate::span::{SpanGuard, SpanKind, text_attributes};
+use crate::semconv::openinference::{
+    INPUT_MIME_TYPE, INPUT_VALUE, LLM_INVOCATION_PARAMETERS, LLM_MODEL_NAME, LLM_PROVIDER,
+    LLM_SYSTEM, MIME_TEXT, OUTPUT_MIME_TYPE, OUTPUT_VALUE,
+};
+use crate::semconv::{Semconv, genai, openinference};
+use crate::span::{SpanGuard, SpanKind, text_attributes, text_attributes_value, truncated_value};
 
 /// What is fixed for every call of one instrumented function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +30,8 @@ pub struct LlmSpec {
     pub operation: &'static str,
     /// The span name, `llm.<system>.<function>` by default.
     pub span_name: &'static str,
-    /// `agento.step_type`, when the call has one.
+    /// `agento.step_type`, when the call has one: recorded on the span of
+    /// the call that succeeds (a failed attempt carries none).
     pub step_type: Option<&'static str>,
 }
 
@@ -45,8 +54,12 @@ pub struct LlmRequest<'a> {
     pub temperature: Option<f64>,
     /// `gen_ai.request.max_tokens`.
     pub max_tokens: Option<i64>,
-    /// `gen_ai.prompt` (truncated; scrubbed on export).
+    /// The prompt (`gen_ai.prompt`, `input.value`, the user message;
+    /// truncated; scrubbed on export).
     pub prompt: Option<&'a str>,
+    /// The system instructions sent apart from the prompt
+    /// (`gen_ai.system_instructions`, the system message).
+    pub system_prompt: Option<&'a str>,
     /// `agento.step_name`.
     pub step_name: Option<&'a str>,
 }
@@ -77,118 +90,336 @@ pub(crate) fn attempt_name(n: u32) -> std::borrow::Cow<'static, str> {
         .map_or_else(|| format!("attempt_{n}").into(), |name| (*name).into())
 }
 
+/// The conversation (session, thread) the LLM calls made within
+/// [`scope`](Self::scope) belong to: their `gen_ai.conversation.id` (GenAI
+/// convention).
+///
+/// ```
+/// use agento_runtime::llm::Conversation;
+/// # async fn revise() {}
+/// # async fn example() {
+/// Conversation::new("20261123T101500000000.revise.0").scope(revise()).await;
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conversation(StringValue);
+
+impl Conversation {
+    /// A conversation with id `id` (no content: it is recorded with content capture off too).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(StringValue::from(id.into()))
+    }
+
+    /// Runs `future` with this conversation in its context.
+    pub fn scope<F: std::future::Future>(self, future: F) -> WithContext<F> {
+        future.with_context(Context::current().with_value(self))
+    }
+}
+
+/// What the response of an LLM span needs to know of its request; kept in
+/// the span's context.
+#[derive(Debug, Clone)]
+struct LlmCall {
+    step_type: Option<&'static str>,
+    request_model: StringValue,
+    /// The `*.with_retry` span this call is an attempt of.
+    retry: Option<Context>,
+}
+
+/// `llm.input_messages.N.message.role|content` for N < 4 without formatting.
+const INPUT_MESSAGE_KEYS: [(&str, &str); 4] = [
+    (
+        "llm.input_messages.0.message.role",
+        "llm.input_messages.0.message.content",
+    ),
+    (
+        "llm.input_messages.1.message.role",
+        "llm.input_messages.1.message.content",
+    ),
+    (
+        "llm.input_messages.2.message.role",
+        "llm.input_messages.2.message.content",
+    ),
+    (
+        "llm.input_messages.3.message.role",
+        "llm.input_messages.3.message.content",
+    ),
+];
+const OUTPUT_MESSAGE_ROLE: &str = "llm.output_messages.0.message.role";
+const OUTPUT_MESSAGE_CONTENT: &str = "llm.output_messages.0.message.content";
+
+/// The request attributes of every convention turned on.
+fn request_attributes(
+    semconv: Semconv,
+    spec: &LlmSpec,
+    request: &LlmRequest<'_>,
+    model: &StringValue,
+    out: &mut Vec<KeyValue>,
+) -> Option<Value> {
+    if semconv.memo {
+        out.push(KeyValue::new(GEN_AI_SYSTEM, spec.system));
+    }
+    if semconv.genai {
+        out.push(KeyValue::new(
+            genai::GEN_AI_PROVIDER_NAME,
+            genai::provider(spec.system).to_owned(),
+        ));
+    }
+    if semconv.memo || semconv.genai {
+        out.push(KeyValue::new(GEN_AI_OPERATION_NAME, spec.operation));
+        out.push(KeyValue::new(GEN_AI_REQUEST_MODEL, model.clone()));
+        if let Some(temperature) = request.temperature {
+            out.push(KeyValue::new(GEN_AI_REQUEST_TEMPERATURE, temperature));
+        }
+        if let Some(max_tokens) = request.max_tokens {
+            out.push(KeyValue::new(GEN_AI_REQUEST_MAX_TOKENS, max_tokens));
+        }
+    }
+    if semconv.openinference {
+        out.push(KeyValue::new(
+            LLM_PROVIDER,
+            openinference::provider(spec.system).to_owned(),
+        ));
+        if let Some(system) = openinference::system(spec.system) {
+            out.push(KeyValue::new(LLM_SYSTEM, system.to_owned()));
+        }
+        let mut parameters = serde_json::Map::new();
+        if let Some(temperature) = request.temperature {
+            parameters.insert("temperature".into(), json!(temperature));
+        }
+        if let Some(max_tokens) = request.max_tokens {
+            parameters.insert("max_tokens".into(), json!(max_tokens));
+        }
+        out.push(KeyValue::new(
+            LLM_INVOCATION_PARAMETERS,
+            serde_json::Value::Object(parameters).to_string(),
+        ));
+    }
+    if let Some(step_name) = request.step_name {
+        text_attributes(Key::from_static_str(AGENTO_STEP_NAME), step_name, out);
+    }
+    let prompt = request.prompt.filter(|_| semconv.content)?;
+    let value = if semconv.memo {
+        text_attributes_value(Key::from_static_str(GEN_AI_PROMPT), prompt, out)
+    } else {
+        truncated_value(prompt)
+    };
+    let system = request.system_prompt.map(truncated_value);
+    if semconv.openinference {
+        out.push(KeyValue::new(INPUT_VALUE, value.clone()));
+        out.push(KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT));
+        let mut messages = INPUT_MESSAGE_KEYS.iter();
+        if let (Some(system), Some((role, content))) = (&system, messages.next()) {
+            out.push(KeyValue::new(*role, "system"));
+            out.push(KeyValue::new(*content, system.clone()));
+        }
+        if let Some((role, content)) = messages.next() {
+            out.push(KeyValue::new(*role, "user"));
+            out.push(KeyValue::new(*content, value.clone()));
+        }
+    }
+    if semconv.genai {
+        let text = |value: &Value| json!({"type": "text", "content": value.as_str()});
+        out.push(KeyValue::new(
+            genai::GEN_AI_INPUT_MESSAGES,
+            json!([{"role": "user", "parts": [text(&value)]}]).to_string(),
+        ));
+        if let Some(system) = &system {
+            out.push(KeyValue::new(
+                genai::GEN_AI_SYSTEM_INSTRUCTIONS,
+                json!([text(system)]).to_string(),
+            ));
+        }
+    }
+    Some(value)
+}
+
 impl SpanGuard {
     /// Starts an LLM call span (`CLIENT`, OpenInference `LLM`) with the request
     /// attributes. Directly inside a `#[retry_spans]` attempt it is named
-    /// `attempt_<n>` and carries `retry.attempt`.
+    /// `attempt_<n>` and carries `retry.attempt`; the first attempt also gives
+    /// the retry span its `input.value`.
     pub fn llm(spec: &LlmSpec, request: &LlmRequest<'_>) -> Self {
-        let mut attributes = Vec::with_capacity(12);
-        attributes.push(KeyValue::new(GEN_AI_SYSTEM, spec.system));
-        if latest_gen_ai_names() {
-            attributes.push(KeyValue::new(GEN_AI_PROVIDER_NAME, spec.system));
-        }
-        attributes.push(KeyValue::new(GEN_AI_OPERATION_NAME, spec.operation));
-        attributes.push(KeyValue::new(
-            GEN_AI_REQUEST_MODEL,
-            request.model.to_owned(),
-        ));
-        if let Some(temperature) = request.temperature {
-            attributes.push(KeyValue::new(GEN_AI_REQUEST_TEMPERATURE, temperature));
-        }
-        if let Some(max_tokens) = request.max_tokens {
-            attributes.push(KeyValue::new(GEN_AI_REQUEST_MAX_TOKENS, max_tokens));
-        }
-        if let Some(step_type) = spec.step_type {
-            attributes.push(KeyValue::new(AGENTO_STEP_TYPE, step_type));
-        }
-        if let Some(step_name) = request.step_name {
-            text_attributes(
-                Key::from_static_str(AGENTO_STEP_NAME),
-                step_name,
-                &mut attributes,
-            );
-        }
-        if let Some(prompt) = request.prompt {
-            text_attributes(Key::from_static_str(GEN_AI_PROMPT), prompt, &mut attributes);
-        }
-        Context::map_current(|parent| {
-            let name = match parent.get::<AttemptMarker>() {
+        let semconv = Semconv::current();
+        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
+        let mut attributes = Vec::with_capacity(20);
+        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
+        let guard = Context::map_current(|parent| {
+            if semconv.genai
+                && let Some(Conversation(id)) = parent.get::<Conversation>()
+            {
+                attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
+            }
+            let (name, retry) = match parent.get::<AttemptMarker>() {
                 Some(marker) if marker.is_for(parent) => {
                     attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(marker.attempt)));
-                    attempt_name(marker.attempt)
+                    if marker.attempt == 0
+                        && let Some(prompt) = &prompt
+                        && semconv.openinference
+                    {
+                        parent.span().set_attributes([
+                            KeyValue::new(INPUT_VALUE, prompt.clone()),
+                            KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
+                        ]);
+                    }
+                    (attempt_name(marker.attempt), Some(parent.clone()))
                 }
-                _ => spec.span_name.into(),
+                _ => (spec.span_name.into(), None),
             };
-            let mut span = Self::start_in(
+            let guard = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
                 attributes,
             );
-            span.call = crate::metrics::CallMetrics::start(spec, request.model);
-            span
-        })
+            (guard, retry)
+        });
+        let (mut guard, retry) = guard;
+        guard.call = crate::metrics::CallMetrics::start(spec, request.model);
+        guard.add_context_value(LlmCall {
+            step_type: spec.step_type,
+            request_model: model,
+            retry,
+        });
+        guard
     }
 
     /// Records the response attributes: content (truncated), response model,
-    /// finish reasons, token usage; and status `OK`.
+    /// finish reasons, token usage, the step type; and status `OK`. On an
+    /// attempt, the retry span gets the reply as its `output.value`.
     pub fn record_response<R: LlmResponse + ?Sized>(&self, response: &R) {
-        self.note_response(response);
-        record_response(&self.span(), response, true);
+        self.record(response, true);
     }
 
     /// Like [`record_response`](Self::record_response) but without the
     /// content (`#[llm_span(skip(response))]`).
     pub fn record_response_metadata<R: LlmResponse + ?Sized>(&self, response: &R) {
+        self.record(response, false);
+    }
+
+    /// The response attributes without the status or the step type, for a
+    /// reply cut short by an error (a stream that failed part-way).
+    pub(crate) fn partial_response_attributes<R: LlmResponse + ?Sized>(
+        &self,
+        response: &R,
+        content: bool,
+    ) -> Vec<KeyValue> {
+        let call = self.context().get::<LlmCall>();
+        response_attributes(response, content, call).0
+    }
+
+    fn record<R: LlmResponse + ?Sized>(&self, response: &R, content: bool) {
         self.note_response(response);
-        record_response(&self.span(), response, false);
+        let call = self.context().get::<LlmCall>();
+        let output = record_response(&self.span(), response, content, call);
+        if let (Some(output), Some(retry)) = (output, call.and_then(|c| c.retry.as_ref())) {
+            retry.span().set_attributes([
+                KeyValue::new(OUTPUT_VALUE, output),
+                KeyValue::new(OUTPUT_MIME_TYPE, MIME_TEXT),
+            ]);
+        }
     }
 }
 
-/// Records `response` on `span` (see [`SpanGuard::record_response`]); the
-/// content only when `content` is true.
-pub fn record_response<R: LlmResponse + ?Sized>(span: &SpanRef<'_>, response: &R, content: bool) {
-    span.set_attributes(response_attributes(response, content));
+/// Records `response` on `span` (see [`SpanGuard::record_response`]), the
+/// content only when `content` is true; `call` is what the span's request left
+/// in its context. Returns the recorded reply text when OpenInference records it.
+fn record_response<R: LlmResponse + ?Sized>(
+    span: &SpanRef<'_>,
+    response: &R,
+    content: bool,
+    call: Option<&LlmCall>,
+) -> Option<Value> {
+    let (mut attributes, output) = response_attributes(response, content, call);
+    if let Some(step_type) = call.and_then(|c| c.step_type) {
+        attributes.push(KeyValue::new(AGENTO_STEP_TYPE, step_type));
+    }
+    span.set_attributes(attributes);
     span.set_status(opentelemetry::trace::Status::Ok);
+    output
 }
 
-/// The attributes [`record_response`] sets (the content only when `content`
-/// is true), without the status: for a reply cut short by an error.
-pub fn response_attributes<R: LlmResponse + ?Sized>(response: &R, content: bool) -> Vec<KeyValue> {
-    let mut attributes = Vec::with_capacity(10);
-    if content {
-        text_attributes(
-            Key::from_static_str(GEN_AI_RESPONSE_CONTENT),
-            response.text(),
-            &mut attributes,
-        );
-    }
-    if let Some(model) = response.response_model() {
-        attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.to_owned()));
-    }
-    if let Some(id) = response.response_id() {
-        attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
-    }
-    let values: Vec<StringValue> = match response.finish_reason_names() {
-        Some(names) => names
-            .into_iter()
-            .map(|r| StringValue::from(r.to_owned()))
-            .collect(),
-        None => response
+/// The response attributes of every convention turned on (the content only
+/// when `content` is true), and the reply text when OpenInference records it.
+fn response_attributes<R: LlmResponse + ?Sized>(
+    response: &R,
+    content: bool,
+    call: Option<&LlmCall>,
+) -> (Vec<KeyValue>, Option<Value>) {
+    let semconv = Semconv::current();
+    let mut attributes = Vec::with_capacity(24);
+    let mut output = None;
+    let reasons: Vec<&str> = response.finish_reason_names().unwrap_or_else(|| {
+        response
             .finish_reasons()
             .iter()
-            .map(|r| StringValue::from(r.clone()))
-            .collect(),
-    };
-    if !values.is_empty() {
-        attributes.push(KeyValue::new(
-            GEN_AI_RESPONSE_FINISH_REASONS,
-            Value::Array(Array::String(values)),
-        ));
+            .map(String::as_str)
+            .collect()
+    });
+    if content && semconv.content {
+        let text = response.text();
+        let value = if semconv.memo {
+            text_attributes_value(
+                Key::from_static_str(GEN_AI_RESPONSE_CONTENT),
+                text,
+                &mut attributes,
+            )
+        } else {
+            truncated_value(text)
+        };
+        if semconv.openinference {
+            attributes.push(KeyValue::new(OUTPUT_VALUE, value.clone()));
+            attributes.push(KeyValue::new(OUTPUT_MIME_TYPE, MIME_TEXT));
+            attributes.push(KeyValue::new(OUTPUT_MESSAGE_ROLE, "assistant"));
+            attributes.push(KeyValue::new(OUTPUT_MESSAGE_CONTENT, value.clone()));
+            output = Some(value.clone());
+        }
+        if semconv.genai {
+            let finish = reasons
+                .first()
+                .map_or_else(|| "stop".to_owned(), |r| genai::finish_reason(r));
+            attributes.push(KeyValue::new(
+                genai::GEN_AI_OUTPUT_MESSAGES,
+                json!([{
+                    "role": "assistant",
+                    "parts": [{"type": "text", "content": value.as_str()}],
+                    "finish_reason": finish,
+                }])
+                .to_string(),
+            ));
+        }
+    }
+    let response_model = response.response_model();
+    if semconv.memo || semconv.genai {
+        if let Some(model) = response_model {
+            attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.to_owned()));
+        }
+        if let Some(id) = response.response_id() {
+            attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
+        }
+        if !reasons.is_empty() {
+            let values: Vec<StringValue> = reasons
+                .iter()
+                .map(|r| StringValue::from((*r).to_owned()))
+                .collect();
+            attributes.push(KeyValue::new(
+                GEN_AI_RESPONSE_FINISH_REASONS,
+                Value::Array(Array::String(values)),
+            ));
+        }
+    }
+    if semconv.openinference {
+        let model = response_model.map_or_else(
+            || call.map(|c| Value::String(c.request_model.clone())),
+            |model| Some(Value::from(model.to_owned())),
+        );
+        if let Some(model) = model {
+            attributes.push(KeyValue::new(LLM_MODEL_NAME, model));
+        }
     }
     if let Some(usage) = response.usage() {
-        attributes.extend(usage.key_values());
+        usage.push_key_values(semconv, &mut attributes);
     }
-    attributes
+    (attributes, output)
 }

@@ -43,11 +43,11 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use tokio::runtime::{Handle, Runtime};
 
 use crate::attributes::{
-    ERROR_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL,
-    GEN_AI_RESPONSE_MODEL,
+    ERROR_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL,
 };
 use crate::config::{Config, Protocol};
 use crate::llm::LlmSpec;
+use crate::semconv::genai::{GEN_AI_PROVIDER_NAME, provider};
 use crate::usage::TokenUsage;
 
 /// `gen_ai.client.token.usage`.
@@ -167,7 +167,7 @@ impl CallMetrics {
             started: Instant::now(),
             base: vec![
                 KeyValue::new(GEN_AI_OPERATION_NAME, spec.operation),
-                KeyValue::new(GEN_AI_PROVIDER_NAME, spec.system),
+                KeyValue::new(GEN_AI_PROVIDER_NAME, provider(spec.system).to_owned()),
                 KeyValue::new(GEN_AI_REQUEST_MODEL, request_model.to_owned()),
             ],
             state: Mutex::new(CallState::default()),

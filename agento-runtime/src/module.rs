@@ -11,14 +11,19 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use opentelemetry::trace::SpanKind as OtelSpanKind;
+use opentelemetry::trace::TraceContextExt;
 use opentelemetry::{Context, Key, KeyValue};
 use serde::Serialize;
 
 use crate::attributes::{AGENT_FINAL_RESPONSE, AGENTO_MODULE, EXPECTED_RESPONSE, USER_GOAL};
 use crate::error::ErrorReport;
+use crate::io;
 use crate::secrets::scrub;
-use crate::span::{SpanGuard, SpanKind, text_attributes};
+use crate::semconv::Semconv;
+use crate::semconv::openinference::{INPUT_MIME_TYPE, INPUT_VALUE, MIME_JSON, MIME_TEXT};
+use crate::span::{SpanGuard, SpanKind, text_attributes, truncated_value};
 use crate::telemetry::{self, Telemetry};
+use crate::tracer::StageTracer;
 
 /// The name of the pipeline's root span.
 pub const PIPELINE_SPAN: &str = "agento.pipeline";
@@ -85,9 +90,13 @@ impl ModuleRun {
                 .new_run(matches!(spec.role, ModuleRole::Root | ModuleRole::First))
                 .init()
         });
-        let parent = telemetry
+        let mut parent = telemetry
             .as_ref()
             .map_or_else(Context::current, Telemetry::parent_context);
+        if nested && let Some(tracer) = telemetry::module_tracer(&name) {
+            // This module's spans get its own resource (see `crate::resources`).
+            parent = parent.with_value(StageTracer(tracer));
+        }
         let is_root = spec.role == ModuleRole::Root || (spec.role == ModuleRole::First && !nested);
         let span_name: Cow<'static, str> = if is_root {
             PIPELINE_SPAN.into()
@@ -100,7 +109,7 @@ impl ModuleRun {
         };
         let mut attributes = vec![KeyValue::new(AGENTO_MODULE, name.clone())];
         if let Some(goal) = goal {
-            text_attributes(Key::from_static_str(USER_GOAL), goal, &mut attributes);
+            goal_attributes(goal, &mut attributes);
         }
         let mut span =
             SpanGuard::start_in(&parent, span_name, kind, OtelSpanKind::Internal, attributes);
@@ -109,7 +118,7 @@ impl ModuleRun {
             .flatten()
             .flatten();
         if let (Some(goal), Some(root), ModuleRole::First) = (goal, &root, spec.role) {
-            set_text(root, USER_GOAL, goal);
+            set_goal(root, goal);
         }
         let scope = ModuleScope {
             cx: span.context().clone(),
@@ -316,49 +325,121 @@ fn with_scope<R>(f: impl FnOnce(&ModuleScope) -> R) -> Option<R> {
     Context::map_current(|cx| cx.get::<ModuleScope>().map(f))
 }
 
+/// The goal's attributes: `user_goal` (memo) and `input.value` (OpenInference).
+fn goal_attributes(goal: &str, out: &mut Vec<KeyValue>) {
+    let semconv = Semconv::current();
+    if semconv.memo {
+        text_attributes(Key::from_static_str(USER_GOAL), goal, out);
+    }
+    if semconv.io() {
+        out.push(KeyValue::new(INPUT_VALUE, truncated_value(goal)));
+        out.push(KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT));
+    }
+}
+
+fn set_goal(cx: &Context, goal: &str) {
+    let mut attributes = Vec::with_capacity(5);
+    goal_attributes(goal, &mut attributes);
+    cx.span().set_attributes(attributes);
+}
+
 fn set_text(cx: &Context, key: &'static str, text: &str) {
     let mut attributes = Vec::with_capacity(3);
     text_attributes(Key::from_static_str(key), text, &mut attributes);
-    opentelemetry::trace::TraceContextExt::span(cx).set_attributes(attributes);
+    cx.span().set_attributes(attributes);
 }
 
-fn set_on_final(key: &'static str, text: &str) -> bool {
-    with_scope(|scope| {
-        if scope.role != ModuleRole::Final {
-            return false;
-        }
-        set_text(&scope.cx, key, text);
-        true
-    })
-    .unwrap_or(false)
-}
-
-/// Sets `agent.final_response` (the value as JSON, truncated) on the span of the
-/// module marked `final`. Returns `false`, recording nothing, when called outside
-/// a final module or when `value` cannot be serialised.
+/// Sets the memo's `agent.final_response` (the value as JSON, truncated) on
+/// the span of the module marked `final`, and the OpenInference
+/// `output.value` on it and, inside `agento run`, on the root span. Returns
+/// `false`, recording nothing, when called outside a final module or when
+/// `value` cannot be serialised.
 ///
 /// ```
 /// // Outside a final module nothing is recorded.
 /// assert!(!agento_runtime::record_final_response(&vec!["step"]));
 /// ```
 pub fn record_final_response<T: Serialize + ?Sized>(value: &T) -> bool {
-    serde_json::to_string(value).is_ok_and(|json| set_on_final(AGENT_FINAL_RESPONSE, &json))
+    let Ok(json) = serde_json::to_string(value) else {
+        return false;
+    };
+    with_scope(|scope| {
+        if scope.role != ModuleRole::Final {
+            return false;
+        }
+        if Semconv::current().memo {
+            set_text(&scope.cx, AGENT_FINAL_RESPONSE, &json);
+        }
+        io::record_output(&scope.cx.span(), &json, MIME_JSON);
+        if let Some(root) = &scope.root {
+            io::record_output(&root.span(), &json, MIME_JSON);
+        }
+        true
+    })
+    .unwrap_or(false)
 }
 
-/// Sets `expected_response` on the span of the module marked `final`.
+/// Sets the memo's `expected_response` on the span of the module marked `final`.
 pub fn record_expected_response(text: &str) -> bool {
-    set_on_final(EXPECTED_RESPONSE, text)
+    with_scope(|scope| {
+        if scope.role != ModuleRole::Final {
+            return false;
+        }
+        if Semconv::current().memo {
+            set_text(&scope.cx, EXPECTED_RESPONSE, text);
+        }
+        true
+    })
+    .unwrap_or(false)
 }
 
-/// Sets `user_goal` on the current module's span (for goals known only once the
-/// body has read its input) and, for a `first` module inside a `root` one (the
-/// `agento run` driver), on the root span too. Returns `false` outside a module.
+/// Sets the goal on the current module's span — `user_goal` (memo) and, for a
+/// first module, `input.value` (OpenInference) — and, for a `first` module
+/// inside a `root` one (the `agento run` driver), on the root span too (for
+/// goals known only once the body has read its input). Returns `false`
+/// outside a module.
 pub fn record_user_goal(goal: &str) -> bool {
     with_scope(|scope| {
-        set_text(&scope.cx, USER_GOAL, goal);
+        if matches!(scope.role, ModuleRole::First | ModuleRole::Root) {
+            set_goal(&scope.cx, goal);
+        } else if Semconv::current().memo {
+            set_text(&scope.cx, USER_GOAL, goal);
+        }
         if let (ModuleRole::First, Some(root)) = (scope.role, &scope.root) {
-            set_text(root, USER_GOAL, goal);
+            set_goal(root, goal);
         }
     })
     .is_some()
+}
+
+/// Sets what the current module read, as JSON, as its span's `input.value`
+/// (OpenInference; a first module's input is its goal, see
+/// [`record_user_goal`]). Returns `false` outside a module or when `value`
+/// cannot be serialised.
+///
+/// ```
+/// assert!(!agento_runtime::module::record_module_input(&serde_json::json!({"Title": "T"})));
+/// ```
+pub fn record_module_input<T: Serialize + ?Sized>(value: &T) -> bool {
+    record_module_io(value, io::record_input)
+}
+
+/// Sets what the current module wrote, as JSON, as its span's `output.value`
+/// (OpenInference; a final module's output is set by [`record_final_response`]).
+/// Returns `false` outside a module or when `value` cannot be serialised.
+pub fn record_module_output<T: Serialize + ?Sized>(value: &T) -> bool {
+    record_module_io(value, io::record_output)
+}
+
+fn record_module_io<T: Serialize + ?Sized>(
+    value: &T,
+    record: fn(&opentelemetry::trace::SpanRef<'_>, &str, &'static str),
+) -> bool {
+    if !io::enabled() {
+        return with_scope(|_| ()).is_some();
+    }
+    let Ok(json) = serde_json::to_string(value) else {
+        return false;
+    };
+    with_scope(|scope| record(&scope.cx.span(), &json, MIME_JSON)).is_some()
 }

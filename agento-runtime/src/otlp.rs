@@ -23,6 +23,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::config::{Config, Protocol};
 use crate::health::Health;
 use crate::http_client::ExportClient;
+use crate::resources::PerModule;
 use crate::secrets::Scrubbing;
 
 /// Spans per export request.
@@ -79,7 +80,7 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
     };
     let state = Arc::new(ExportState::default());
     let bridge = RuntimeBridge {
-        exporter: Arc::new(Scrubbing::new(exporter)),
+        exporter: Arc::new(Scrubbing::new(PerModule::new(exporter))),
         handle: runtime.handle().clone(),
         health: Arc::clone(health),
         state: Arc::clone(&state),

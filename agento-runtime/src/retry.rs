@@ -10,6 +10,7 @@ use crate::attributes::{GEN_AI_SYSTEM, RETRY_ATTEMPT, RETRY_MAX_ATTEMPTS};
 use crate::backoff::Backoff;
 use crate::error::ErrorReport;
 use crate::llm::attempt_name;
+use crate::semconv::Semconv;
 use crate::span::{SpanGuard, SpanKind};
 
 /// What is fixed for every call of one retried function.
@@ -17,9 +18,10 @@ use crate::span::{SpanGuard, SpanKind};
 pub struct RetrySpec {
     /// The span name, `<name>.with_retry`.
     pub span_name: &'static str,
-    /// The OpenInference kind of the retry span (`LLM` over `#[llm_span]`).
+    /// The OpenInference kind of the retry span (`CHAIN`: it groups attempts;
+    /// over `#[llm_span]` each attempt is the LLM span).
     pub kind: SpanKind,
-    /// `gen_ai.system` of the call, when it is an LLM call.
+    /// `gen_ai.system` of the call, when it is an LLM call (memo convention).
     pub system: Option<&'static str>,
     /// `retry.max_attempts`, at least 1.
     pub max_attempts: u32,
@@ -110,7 +112,7 @@ impl Retry {
             RETRY_MAX_ATTEMPTS,
             i64::from(spec.max_attempts),
         )];
-        if let Some(system) = spec.system {
+        if let Some(system) = spec.system.filter(|_| Semconv::current().memo) {
             attributes.push(KeyValue::new(GEN_AI_SYSTEM, system));
         }
         let span = SpanGuard::start_with(

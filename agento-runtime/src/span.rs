@@ -17,6 +17,8 @@ use crate::attributes::{
     GEN_AI_RESPONSE_TRUNCATED, OPENINFERENCE_SPAN_KIND,
 };
 use crate::error::{ErrorReport, record_error};
+use crate::semconv::Semconv;
+use crate::semconv::openinference::MIME_TEXT;
 use crate::truncate::{REASON_SIZE_LIMIT, truncate};
 use crate::{registry, tracer};
 
@@ -179,16 +181,20 @@ impl SpanGuard {
         self.span().add_event(name, attributes);
     }
 
-    /// Marks the span failed (see [`record_error`]).
+    /// Marks the span failed (see [`record_error`]); with OpenInference on,
+    /// the message is the span's output.
     pub fn record_error(&self, error_type: &str, message: &str) {
         self.note_failure(error_type);
         record_error(&self.span(), error_type, message);
+        crate::io::record_output(&self.span(), message, MIME_TEXT);
     }
 
-    /// Marks the span failed with a report built by the instrumentation.
+    /// Marks the span failed with a report built by the instrumentation;
+    /// with OpenInference on, its message is the span's output.
     pub fn record_report(&self, report: &ErrorReport) {
         self.note_failure(&report.error_type);
         report.record(&self.span());
+        crate::io::record_output(&self.span(), &report.message, MIME_TEXT);
     }
 
     /// Sets status `OK`.
@@ -231,16 +237,30 @@ impl Drop for SpanGuard {
 /// assert_eq!(out.len(), 3);
 /// assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
 /// ```
+///
+/// With content capture off (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`)
+/// it pushes nothing: every text is content.
 pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
+    if !Semconv::current().content {
+        return;
+    }
+    text_attributes_value(key, text, out);
+}
+
+/// [`text_attributes`] whatever the content setting; returns the (shared)
+/// value recorded, for recording under other keys too.
+pub(crate) fn text_attributes_value(key: Key, text: &str, out: &mut Vec<KeyValue>) -> Value {
     let truncated = truncate(text);
     if !truncated.truncated {
-        out.push(KeyValue::new(key, shared(text)));
-        return;
+        let value = shared(text);
+        out.push(KeyValue::new(key, value.clone()));
+        return value;
     }
     let length = i64::try_from(truncated.original_chars).unwrap_or(i64::MAX);
     let is_response = key.as_str() == GEN_AI_RESPONSE_CONTENT;
     let name = key.as_str().to_owned();
-    out.push(KeyValue::new(key, shared(&truncated.text)));
+    let value = shared(&truncated.text);
+    out.push(KeyValue::new(key, value.clone()));
     if is_response {
         out.push(KeyValue::new(GEN_AI_RESPONSE_TRUNCATED, true));
         out.push(KeyValue::new(
@@ -252,6 +272,7 @@ pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
         out.push(KeyValue::new(format!("{name}.truncated"), true));
         out.push(KeyValue::new(format!("{name}.length"), length));
     }
+    value
 }
 
 /// Sets a text attribute (truncated per memo §4) on the span current on this
@@ -266,6 +287,17 @@ pub fn record_text(key: &'static str, text: &str) {
     let mut attributes = Vec::with_capacity(1);
     text_attributes(Key::from_static_str(key), text, &mut attributes);
     Context::map_current(|cx| cx.span().set_attributes(attributes));
+}
+
+/// `text` truncated per memo §4 (no marker attributes: the cut text ends in
+/// `...[truncated]`), shared, for recording under several keys.
+pub(crate) fn truncated_value(text: &str) -> Value {
+    let truncated = truncate(text);
+    if truncated.truncated {
+        shared(&truncated.text)
+    } else {
+        shared(text)
+    }
 }
 
 /// Large texts are stored reference-counted, so that handing a span to both the

@@ -54,7 +54,6 @@ use crate::attributes::{
     AGENTO_RESPONSE_CHUNKS, GEN_AI_REQUEST_STREAM, GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
 };
 use crate::error::ErrorReport;
-use crate::llm::response_attributes;
 use crate::response::LlmResponse;
 use crate::span::SpanGuard;
 use crate::usage::TokenUsage;
@@ -258,9 +257,10 @@ impl Open {
             None => self.span.record_response_metadata(&self.reply),
             Some(report) => {
                 self.span.note_response(&self.reply);
-                self.span
-                    .span()
-                    .set_attributes(response_attributes(&self.reply, self.content));
+                let attributes = self
+                    .span
+                    .partial_response_attributes(&self.reply, self.content);
+                self.span.span().set_attributes(attributes);
                 self.span.record_report(report);
             }
         }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanContext, TraceContextExt, TracerProvider as _};
-use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
+use opentelemetry::{Context, KeyValue, global};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::resource::EnvResourceDetector;
@@ -83,6 +83,14 @@ pub fn last_report() -> Option<HealthReport> {
 /// Set once a signal ends the process: telemetry started from then on (a
 /// module that begins while the exit flush runs) records nothing.
 static TERMINATING: AtomicBool = AtomicBool::new(false);
+
+/// A tracer for `module`'s spans on the active telemetry's provider (a module
+/// nested in an active run), if telemetry is active.
+pub(crate) fn module_tracer(module: &str) -> Option<opentelemetry_sdk::trace::SdkTracer> {
+    let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+    let provider = active.provider.as_ref()?;
+    Some(provider.tracer_with_scope(tracer::scope(module)))
+}
 
 /// Shuts the active telemetry down (the signal path).
 pub(crate) fn shutdown_active() {
@@ -263,10 +271,9 @@ impl TelemetryBuilder {
             *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&inner));
         }
         if let Some(provider) = &inner.provider {
-            let scope = InstrumentationScope::builder(tracer::SCOPE_NAME)
-                .with_version(env!("CARGO_PKG_VERSION"))
-                .build();
-            tracer::install(Some(provider.tracer_with_scope(scope)));
+            tracer::install(Some(
+                provider.tracer_with_scope(tracer::scope(&inner.module)),
+            ));
             global::set_tracer_provider(provider.clone());
         }
         Telemetry { inner }

@@ -1,18 +1,36 @@
 //! The tracer every span of ours is started with.
 //!
-//! While a [`Telemetry`](crate::Telemetry) is active its SDK tracer is used
-//! directly; otherwise spans go to the global tracer provider (so that a user who
-//! set one up by hand still gets our spans).
+//! Inside a module that `agento run` nests, the module's own tracer (found in
+//! the parent context, see [`StageTracer`]); otherwise, while a
+//! [`Telemetry`](crate::Telemetry) is active, its SDK tracer; otherwise the
+//! global tracer provider (so that a user who set one up by hand still gets
+//! our spans). Our tracers' scope carries the module (`agento.module`), which
+//! gives each span its module's resource on export (see [`crate::resources`]).
 
 use std::borrow::Cow;
 use std::sync::RwLock;
 
 use opentelemetry::trace::{SpanBuilder, TraceContextExt, Tracer};
-use opentelemetry::{Context, global};
+use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
 use opentelemetry_sdk::trace::SdkTracer;
 
 /// The instrumentation scope name of every span the framework creates.
 pub const SCOPE_NAME: &str = "agento";
+
+/// The tracer of a module nested in an active run, kept in its span's context.
+#[derive(Debug, Clone)]
+pub(crate) struct StageTracer(pub(crate) SdkTracer);
+
+/// The instrumentation scope of `module`'s spans.
+pub(crate) fn scope(module: &str) -> InstrumentationScope {
+    InstrumentationScope::builder(SCOPE_NAME)
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_attributes([KeyValue::new(
+            crate::attributes::AGENTO_MODULE,
+            module.to_owned(),
+        )])
+        .build()
+}
 
 static ACTIVE: RwLock<Option<SdkTracer>> = RwLock::new(None);
 
@@ -23,6 +41,9 @@ pub(crate) fn install(tracer: Option<SdkTracer>) {
 /// Starts a span from `builder` as a child of `parent`; returns `parent` with the
 /// new span active.
 pub(crate) fn start(builder: SpanBuilder, parent: &Context) -> Context {
+    if let Some(StageTracer(tracer)) = parent.get::<StageTracer>() {
+        return parent.with_span(tracer.build_with_context(builder, parent));
+    }
     let active = ACTIVE.read().unwrap_or_else(|e| e.into_inner());
     match active.as_ref() {
         Some(tracer) => parent.with_span(tracer.build_with_context(builder, parent)),

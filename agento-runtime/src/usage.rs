@@ -20,6 +20,7 @@ use crate::attributes::{
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, GEN_AI_USAGE_CACHED_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, GEN_AI_USAGE_REASONING_TOKENS,
 };
+use crate::semconv::{Semconv, genai, openinference as oi};
 
 /// Token counts of one LLM call.
 ///
@@ -43,7 +44,7 @@ pub trait TokenUsage {
         None
     }
 
-    /// The `gen_ai.usage.*` attributes for these counts (absent counts are skipped).
+    /// The memo's `gen_ai.usage.*` attributes for these counts (absent counts are skipped).
     ///
     /// ```
     /// use agento_runtime::usage::{AnthropicUsage, TokenUsage};
@@ -51,21 +52,74 @@ pub trait TokenUsage {
     /// assert_eq!(usage.key_values().len(), 2);
     /// ```
     fn key_values(&self) -> Vec<KeyValue> {
-        [
-            (GEN_AI_USAGE_INPUT_TOKENS, self.input_tokens()),
-            (GEN_AI_USAGE_OUTPUT_TOKENS, self.output_tokens()),
-            (GEN_AI_USAGE_CACHED_INPUT_TOKENS, self.cached_input_tokens()),
-            (
+        let mut out = Vec::with_capacity(5);
+        let memo = Semconv {
+            memo: true,
+            openinference: false,
+            genai: false,
+            content: true,
+        };
+        self.push_key_values(memo, &mut out);
+        out
+    }
+
+    /// Pushes the token counts under the names of every convention `semconv`
+    /// turns on: `gen_ai.usage.*` (memo, genai) and `llm.token_count.*`
+    /// (OpenInference, with `total` = input + output).
+    ///
+    /// ```
+    /// use agento_runtime::semconv::Semconv;
+    /// use agento_runtime::usage::{OpenAiUsage, TokenUsage};
+    /// let usage = OpenAiUsage { prompt_tokens: 5, completion_tokens: 7, ..Default::default() };
+    /// let mut out = Vec::new();
+    /// usage.push_key_values(Semconv::parse(Some("openinference"), None, None).unwrap(), &mut out);
+    /// assert_eq!(out.len(), 3); // prompt, completion, total
+    /// ```
+    fn push_key_values(&self, semconv: Semconv, out: &mut Vec<KeyValue>) {
+        let mut push = |key: &'static str, count: Option<u64>| {
+            if let Some(count) = count {
+                out.push(KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)));
+            }
+        };
+        let (input, output) = (self.input_tokens(), self.output_tokens());
+        if semconv.memo || semconv.genai {
+            push(GEN_AI_USAGE_INPUT_TOKENS, input);
+            push(GEN_AI_USAGE_OUTPUT_TOKENS, output);
+            push(GEN_AI_USAGE_CACHED_INPUT_TOKENS, self.cached_input_tokens());
+            push(
                 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
                 self.cache_creation_input_tokens(),
-            ),
-            (GEN_AI_USAGE_REASONING_TOKENS, self.reasoning_tokens()),
-        ]
-        .into_iter()
-        .filter_map(|(key, count)| {
-            count.map(|count| KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)))
-        })
-        .collect()
+            );
+        }
+        if semconv.memo {
+            push(GEN_AI_USAGE_REASONING_TOKENS, self.reasoning_tokens());
+        }
+        if semconv.genai {
+            push(
+                genai::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+                self.reasoning_tokens(),
+            );
+        }
+        if semconv.openinference {
+            push(oi::LLM_TOKEN_COUNT_PROMPT, input);
+            push(oi::LLM_TOKEN_COUNT_COMPLETION, output);
+            push(
+                oi::LLM_TOKEN_COUNT_TOTAL,
+                input.zip(output).map(|(i, o)| i.saturating_add(o)),
+            );
+            push(
+                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
+                self.cached_input_tokens(),
+            );
+            push(
+                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE,
+                self.cache_creation_input_tokens(),
+            );
+            push(
+                oi::LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
+                self.reasoning_tokens(),
+            );
+        }
     }
 }
 

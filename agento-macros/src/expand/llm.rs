@@ -60,7 +60,10 @@ pub(crate) fn spec(args: &LlmArgs, function: &ItemFn, private: &TokenStream) -> 
     let name = span_name(args, function);
     let step_type = args.step_type.as_ref().map_or_else(
         || quote!(::std::option::Option::None),
-        |s| quote!(::std::option::Option::Some(#s)),
+        |s| {
+            let s = crate::args::step_type_str(s);
+            quote!(::std::option::Option::Some(#s))
+        },
     );
     quote! {
         static __AGENTO_LLM: #private::LlmSpec = #private::LlmSpec {
@@ -96,6 +99,12 @@ pub(crate) fn start_span(args: &LlmArgs, private: &TokenStream) -> TokenStream {
             .filter(|_| !skip_prompt)
             .map(|p| quote!(::std::convert::AsRef::<str>::as_ref(&(#p)))),
     );
+    let system_prompt = option(
+        args.system_prompt
+            .as_ref()
+            .filter(|_| !skip_prompt)
+            .map(|p| quote!(::std::convert::AsRef::<str>::as_ref(&(#p)))),
+    );
     let step_name = option(
         args.step_name
             .as_ref()
@@ -107,6 +116,7 @@ pub(crate) fn start_span(args: &LlmArgs, private: &TokenStream) -> TokenStream {
             temperature: #temperature,
             max_tokens: #max_tokens,
             prompt: #prompt,
+            system_prompt: #system_prompt,
             step_name: #step_name,
         })
     }

@@ -42,7 +42,7 @@ pub(crate) fn retry_spec(
     let (span_name, kind, system) = match llm_args {
         Some(llm_args) => (
             format!("{}.with_retry", llm::span_name(llm_args, function)),
-            quote!(Llm),
+            quote!(Chain),
             llm_args.system.as_ref().map(|s| s.name.clone()),
         ),
         None => (

@@ -65,6 +65,7 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
         }
     });
     let step_type = args.step_type.as_ref().map(|s| {
+        let s = crate::args::step_type_str(s);
         quote! {
             __agento_attributes.push(#private::KeyValue::new(#private::attributes::AGENTO_STEP_TYPE, #s));
         }
@@ -83,6 +84,42 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
     } else {
         quote!(#span.set_ok();)
     };
+    let io_traits = quote! {
+        #[allow(unused_imports)]
+        use #private::io::{ViaDebug as _, ViaNothing as _, ViaSerialize as _};
+    };
+    let inputs = parameters.iter().map(|parameter| {
+        let name = parameter.to_string();
+        quote! {
+            __agento_inputs.push(#name, (&&&#private::io::IoProbe(&#parameter)).io_value());
+        }
+    });
+    let record_inputs = quote! {
+        if #private::io::enabled() {
+            #io_traits
+            let mut __agento_inputs = #private::io::Inputs::new();
+            #( #inputs )*
+            __agento_inputs.record(&#span.span());
+        }
+    };
+    let output_value = if returns_result(function) {
+        quote! {
+            match &__agento_result {
+                ::std::result::Result::Ok(__agento_value) => (&&&#private::io::IoProbe(__agento_value)).io_value(),
+                ::std::result::Result::Err(_) => ::std::option::Option::None,
+            }
+        }
+    } else {
+        quote!((&&&#private::io::IoProbe(&__agento_result)).io_value())
+    };
+    let record_output = quote! {
+        if #private::io::enabled() {
+            #io_traits
+            if let ::std::option::Option::Some(__agento_output) = #output_value {
+                __agento_output.record_output(&#span.span());
+            }
+        }
+    };
     let fake_return = fake_return_edge(function);
     let allow = allow_generated();
     let value_type = crate::function::value_type(function);
@@ -96,8 +133,12 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
             #private::SpanGuard::start_with(#name, #private::SpanKind::#kind, #private::OtelSpanKind::Internal, __agento_attributes)
         };
         #allow
+        { #record_inputs }
+        #allow
         let __agento_result: #value_type = #run;
         #record
+        #allow
+        { #record_output }
         __agento_result
     };
     Ok(with_body(function, &body))

@@ -9,13 +9,13 @@
 
 use std::future::Future;
 
-use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::runtime::attributes::{
+    AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL, AGENTO_VERDICT,
     GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID, GEN_AI_RESPONSE_MODEL,
 };
 use agento::runtime::opentelemetry::trace::TraceContextExt;
 use agento::runtime::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
-use agento::{ErrorInfo, llm_span, record_text, retry_spans};
+use agento::{ErrorInfo, StepType, llm_span, record_text, retry_spans};
 
 use super::Pipeline;
 use super::prompts::SYSTEM;
@@ -153,7 +153,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.gemini.generate_plan_structure", system = "gemini", model = self.vendors.gemini.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "plan", prompt = prompt)]
+               step_type = StepType::Plan, prompt = prompt, system_prompt = SYSTEM)]
     async fn plan(
         &self,
         goal: &str,
@@ -185,7 +185,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.openai.draft_step", system = "openai", model = self.vendors.openai.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "draft", step_name = step, prompt = prompt)]
+               step_type = StepType::Draft, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
     async fn draft(
         &self,
         goal: &str,
@@ -196,8 +196,8 @@ impl Calls<'_> {
         params: CallParams,
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
-        record_text("agento.criteria", criteria);
-        record_text("agento.instructions", instructions);
+        record_text(AGENTO_CRITERIA, criteria);
+        record_text(AGENTO_INSTRUCTIONS, instructions);
         observe(
             self.ask(
                 Vendor::OpenAi,
@@ -225,7 +225,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.openai.critique_step", system = "openai", model = self.vendors.openai.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "critique", step_name = step, prompt = prompt)]
+               step_type = StepType::Critique, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
     async fn critique(
         &self,
         goal: &str,
@@ -235,7 +235,7 @@ impl Calls<'_> {
         params: CallParams,
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
-        record_text("agento.draft_content", draft);
+        record_text(AGENTO_DRAFT_CONTENT, draft);
         observe(
             self.ask(
                 Vendor::OpenAi,
@@ -261,7 +261,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.anthropic.revision_instruction", system = "anthropic", model = self.vendors.anthropic.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "revision_instruction", step_name = step, prompt = prompt)]
+               step_type = StepType::RevisionInstruction, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
     async fn instruction(
         &self,
         step: &str,
@@ -290,7 +290,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.gemini.revision_draft", system = "gemini", model = self.vendors.gemini.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "revision_draft", step_name = step, prompt = prompt)]
+               step_type = StepType::RevisionDraft, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
     async fn revised(
         &self,
         step: &str,
@@ -319,7 +319,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.anthropic.revision_verdict", system = "anthropic", model = self.vendors.anthropic.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "revision_verdict", step_name = step, prompt = prompt)]
+               step_type = StepType::RevisionVerdict, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
     async fn verdict(
         &self,
         step: &str,
@@ -333,7 +333,7 @@ impl Calls<'_> {
             )
             .await,
         )?;
-        record_text("agento.verdict", Verdict::parse(&reply.text).as_str());
+        record_text(AGENTO_VERDICT, Verdict::parse(&reply.text).as_str());
         Ok(reply)
     }
 
@@ -349,7 +349,7 @@ impl Calls<'_> {
     #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
     #[llm_span(name = "llm.anthropic.holistic_review", system = "anthropic", model = self.vendors.anthropic.model(),
                temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = "holistic_review", prompt = prompt)]
+               prompt = prompt, system_prompt = SYSTEM)]
     async fn review(&self, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
         observe(
             self.ask(

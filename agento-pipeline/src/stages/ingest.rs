@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use agento::{agento_module, record_user_goal, step};
+use agento::{agento_module, record_module_input, record_module_output, record_user_goal, step};
 use serde::{Deserialize, Serialize};
 
 use super::calls::Calls;
@@ -64,6 +64,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
         reason: e.to_string(),
     })?;
     record_user_goal(&plan.original_goal);
+    record_module_input(&plan);
     let calls = Calls {
         vendors: &pipeline.vendors,
     };
@@ -74,6 +75,7 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
         revision_requests,
     };
     let path = pipeline.write_output(PROJECT_PLAN_FILE, &project)?;
+    record_module_output(&project);
     pipeline.report.stage_time(STAGE_2, started.elapsed());
     pipeline
         .console

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use agento::{agento_module, record_user_goal, step};
+use agento::{agento_module, record_module_output, record_user_goal, step};
 
 use super::calls::Calls;
 use super::{PLAN_STRUCTURE_FILE, Pipeline, PipelineError, STAGE_1, prompts};
@@ -29,6 +29,7 @@ pub async fn run() -> Result<PlanStructure, PipelineError> {
     let mut plan = generate_plan_structure(&calls, &goal.goal).await?;
     plan.expected_response = goal.expected_response;
     let path = pipeline.write_output(PLAN_STRUCTURE_FILE, &plan)?;
+    record_module_output(&plan);
     pipeline.report.stage_time(STAGE_1, started.elapsed());
     pipeline.console.say(&format!(
         "  plan \"{}\" with {} steps → {}",

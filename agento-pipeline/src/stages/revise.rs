@@ -7,12 +7,18 @@
 
 use std::time::Instant;
 
-use agento::runtime::attributes::AGENTO_STEP_TYPE;
+use agento::runtime::attributes::{
+    AGENTO_FINAL_CONTENT, AGENTO_FINAL_CRITIQUE, AGENTO_FINAL_PLAN_CONTENT,
+    AGENTO_ITERATIONS_TAKEN, AGENTO_LAST_ATTEMPTED_DRAFT, AGENTO_REVISION_REQUEST,
+    AGENTO_STEP_NAME, AGENTO_STEP_TYPE,
+};
+use agento::runtime::io::IoValue;
+use agento::runtime::llm::Conversation;
 use agento::runtime::opentelemetry::KeyValue;
 use agento::runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
-    SpanGuard, SpanKind, agento_module, record_expected_response, record_final_response,
-    record_user_goal, step,
+    SpanGuard, SpanKind, StepType, agento_module, record_expected_response, record_final_response,
+    record_module_input, record_user_goal, step,
 };
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +55,7 @@ pub async fn run() -> Result<RevisedPlan, PipelineError> {
     ));
     let project = ProjectPlan::read(pipeline)?;
     record_user_goal(&project.plan.original_goal);
+    record_module_input(&project);
     if let Some(expected) = &project.plan.expected_response {
         record_expected_response(expected);
     }
@@ -92,8 +99,17 @@ async fn further_revise_plan(
             .get(&step.name)
             .map_or("", String::as_str);
         progress.start(n, &step.name);
-        let (content, note) =
-            revise_step_with_llms(calls, &goal, &step.name, &step.content, request).await?;
+        // One GenAI conversation per step's revise loop.
+        let conversation = Conversation::new(format!("{}.revise.{i}", run_label(pipeline)));
+        let (content, note) = conversation
+            .scope(revise_step_with_llms(
+                calls,
+                &goal,
+                &step.name,
+                &step.content,
+                request,
+            ))
+            .await?;
         pipeline
             .report
             .step(STAGE_3, &plan.detailed_outline[i].name, note.clone());
@@ -147,16 +163,15 @@ async fn revise_step_with_llms(
         if verdict.accepted() {
             let event = event_span(
                 "agento.event.accepted_revision",
-                "accepted_revision",
+                StepType::AcceptedRevision,
                 SpanKind::Chain,
             );
-            event.set_text("agento.step_name", step_name);
-            event.set_text("agento.revision_request", request);
-            event.set_text("agento.final_content", &draft.text);
-            event.set_attribute(KeyValue::new(
-                "agento.iterations_taken",
-                i64::from(iteration),
-            ));
+            event.set_text(AGENTO_STEP_NAME, step_name);
+            event.set_text(AGENTO_REVISION_REQUEST, request);
+            event.set_text(AGENTO_FINAL_CONTENT, &draft.text);
+            event.set_attribute(KeyValue::new(AGENTO_ITERATIONS_TAKEN, i64::from(iteration)));
+            event.record_input(&IoValue::Text(request.to_owned()));
+            event.record_output(&IoValue::Text(draft.text.clone()));
             event.set_ok();
             return Ok((
                 draft.text,
@@ -168,17 +183,23 @@ async fn revise_step_with_llms(
     }
     let event = event_span(
         "agento.event.timed_out_revision",
-        "timed_out_revision",
+        StepType::TimedOutRevision,
         SpanKind::Chain,
     );
-    event.set_text("agento.step_name", step_name);
-    event.set_text("agento.revision_request", request);
-    event.set_text("agento.last_attempted_draft", &last_draft);
-    event.set_text("agento.final_critique", &last_critique);
+    event.set_text(AGENTO_STEP_NAME, step_name);
+    event.set_text(AGENTO_REVISION_REQUEST, request);
+    event.set_text(AGENTO_LAST_ATTEMPTED_DRAFT, &last_draft);
+    event.set_text(AGENTO_FINAL_CRITIQUE, &last_critique);
     event.set_attribute(KeyValue::new(
-        "agento.iterations_taken",
+        AGENTO_ITERATIONS_TAKEN,
         i64::from(MAX_ITERATIONS),
     ));
+    event.record_input(&IoValue::Text(request.to_owned()));
+    event.record_output(&IoValue::Json(serde_json::json!({
+        "kept": original,
+        "last_attempted_draft": last_draft,
+        "final_critique": last_critique,
+    })));
     event.set_ok();
     Ok((
         original.to_owned(),
@@ -192,10 +213,11 @@ async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<Stri
     let plan_json = serde_json::to_string_pretty(plan).unwrap_or_default();
     let span = event_span(
         "agento.event.holistic_review",
-        "holistic_review",
+        StepType::HolisticReview,
         SpanKind::Evaluator,
     );
-    span.set_text("agento.final_plan_content", &plan_json);
+    span.set_text(AGENTO_FINAL_PLAN_CONTENT, &plan_json);
+    span.record_input(&IoValue::Text(plan_json.clone()));
     let result = span
         .instrument(
             calls.holistic_review(&prompts::holistic_review(&plan.original_goal, &plan_json)),
@@ -204,6 +226,7 @@ async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<Stri
     match &result {
         Ok(reply) => {
             Pipeline::get()?.report.reply(reply);
+            span.record_output(&IoValue::Text(reply.text.clone()));
             span.set_ok();
         }
         Err(error) => span.record_error(&agento::ErrorInfo::error_type(error), &error.to_string()),
@@ -211,12 +234,19 @@ async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<Stri
     Ok(result?.text)
 }
 
+/// The run id, for ids that must be unique per run.
+fn run_label(pipeline: &Pipeline) -> String {
+    pipeline
+        .run()
+        .map_or_else(|| "run".to_owned(), |run| run.run_id.to_string())
+}
+
 /// A span for one of the pipeline's events, child of the current span.
-fn event_span(name: &'static str, step_type: &'static str, kind: SpanKind) -> SpanGuard {
+fn event_span(name: &'static str, step_type: StepType, kind: SpanKind) -> SpanGuard {
     SpanGuard::start_with(
         name,
         kind,
         OtelSpanKind::Internal,
-        vec![KeyValue::new(AGENTO_STEP_TYPE, step_type)],
+        vec![KeyValue::new(AGENTO_STEP_TYPE, step_type.as_str())],
     )
 }

@@ -17,7 +17,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use opentelemetry::Context;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
@@ -83,11 +82,11 @@ impl ArchiveProcessor {
             capacity: capacity.max(1),
             health,
         });
-        let resource = ResourceAttributesWithSchema::from(resource);
+        let mut resources = encode::ArchiveResources::new(resource);
         let writer_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("agento-archive".into())
-            .spawn(move || write_loop(&writer_shared, &file, &resource))?;
+            .spawn(move || write_loop(&writer_shared, &file, &mut resources))?;
         Ok(Self {
             shared,
             writer: Mutex::new(Some(writer)),
@@ -169,7 +168,7 @@ impl SpanProcessor for ArchiveProcessor {
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
-fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSchema) {
+fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResources) {
     let mut line_buffer = Vec::new();
     let mut batch = Vec::new();
     loop {
@@ -200,7 +199,7 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
             write_batch(
                 shared,
                 file,
-                resource,
+                resources,
                 std::mem::take(&mut batch),
                 &mut line_buffer,
             );
@@ -224,7 +223,7 @@ fn write_loop(shared: &Shared, file: &File, resource: &ResourceAttributesWithSch
 fn write_batch(
     shared: &Shared,
     file: &File,
-    resource: &ResourceAttributesWithSchema,
+    resources: &mut encode::ArchiveResources,
     batch: Vec<SpanData>,
     buffer: &mut Vec<u8>,
 ) {
@@ -239,7 +238,7 @@ fn write_batch(
         if in_chunk == 0 {
             break;
         }
-        if let Err(error) = encode::encode_lines(chunk, resource, buffer) {
+        if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
             shared.health.archive_failed(count, &error.to_string());
             return;
         }

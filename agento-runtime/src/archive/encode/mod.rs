@@ -6,15 +6,20 @@
 //! `Serializer` adapter that skips such struct fields while serialising, so the
 //! output is the Collector's without an intermediate `serde_json::Value`.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 use serde::Serialize;
 
 pub mod keyless;
+
+use crate::resources::{ModuleResources, group_by_module};
+
 mod omit_defaults;
 
 pub use omit_defaults::OmitDefaults;
@@ -48,6 +53,57 @@ pub fn encode_lines(
         };
         write_line(&request, out)?;
     }
+    Ok(())
+}
+
+/// The resources of one archive: the process's, and one per module its spans
+/// were recorded for (see [`crate::resources`]), converted once (attributes
+/// without a key left out) with how many keyless attributes each had.
+#[derive(Debug)]
+pub(crate) struct ArchiveResources {
+    modules: ModuleResources,
+    converted: HashMap<Option<String>, (ResourceAttributesWithSchema, usize)>,
+}
+
+impl ArchiveResources {
+    /// The resources derived from the process's `base`.
+    pub(crate) fn new(base: &Resource) -> Self {
+        Self {
+            modules: ModuleResources::new(base),
+            converted: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, module: Option<String>) -> &(ResourceAttributesWithSchema, usize) {
+        let modules = &mut self.modules;
+        self.converted.entry(module).or_insert_with_key(|module| {
+            let resource: ResourceAttributesWithSchema = modules.resource(module.as_deref()).into();
+            keyless::drop_from_resource(&resource).unwrap_or((resource, 0))
+        })
+    }
+}
+
+/// Like [`encode_lines`], with each module's spans under that module's
+/// resource (one `resourceSpans` entry per module in a line).
+pub(crate) fn encode_lines_per_module(
+    spans: Vec<SpanData>,
+    resources: &mut ArchiveResources,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    let mut spans = spans;
+    let mut dropped = keyless::drop_from_spans(&mut spans);
+    let mut spans = spans.into_iter().peekable();
+    while spans.peek().is_some() {
+        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
+        let mut resource_spans = Vec::new();
+        for (module, group) in group_by_module(chunk) {
+            let (resource, keyless) = resources.get(module);
+            dropped += keyless;
+            resource_spans.extend(group_spans_by_resource_and_scope(group, resource));
+        }
+        write_line(&ExportTraceServiceRequest { resource_spans }, out)?;
+    }
+    keyless::warn_once(dropped);
     Ok(())
 }
 
