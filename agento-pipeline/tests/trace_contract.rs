@@ -44,6 +44,14 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The user's program, run with the real archive writer into `dir`.
 fn user_program_archive(dir: &std::path::Path) -> PathBuf {
+    with_archive(dir, || {
+        let title = summarise_document("A long document about bakeries.").expect("offline calls");
+        assert!(title.starts_with("Title: a summary"));
+    })
+}
+
+/// Runs `program` with telemetry archiving into `dir`; gives the archive.
+fn with_archive(dir: &std::path::Path, program: impl FnOnce()) -> PathBuf {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let config = Config {
         data_dir: dir.to_owned(),
@@ -59,8 +67,7 @@ fn user_program_archive(dir: &std::path::Path) -> PathBuf {
         .handle_signals(false)
         .new_run(true)
         .init();
-    let title = summarise_document("A long document about bakeries.").expect("offline calls");
-    assert!(title.starts_with("Title: a summary"));
+    program();
     let path = telemetry.archive_path().expect("an archive").to_owned();
     telemetry.shutdown();
     path
@@ -173,4 +180,31 @@ fn a_pipeline_run_is_detected_and_follows_both_contracts() {
     assert!(output.status.success(), "{}", console(&output));
     let output = run(work.command(AGENTO).args(["trace", "validate"]).arg(&file));
     assert_eq!(output.status.code(), Some(1), "{}", console(&output));
+}
+
+#[step(name = "tagged", kind = CHAIN)]
+fn tagged() {
+    use agento::runtime::opentelemetry::KeyValue;
+    use agento::runtime::opentelemetry::trace::get_active_span;
+    get_active_span(|span| {
+        span.set_attribute(KeyValue::new("", "no key"));
+        span.set_attribute(KeyValue::new("kept", "yes"));
+    });
+}
+
+#[test]
+fn an_attribute_without_a_key_is_left_out_of_the_archive() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    let work = Workdir::bakery();
+    let archive_path = with_archive(work.path(), tagged);
+    let text = std::fs::read_to_string(&archive_path).unwrap();
+    for line in text.lines() {
+        // `opentelemetry-proto`'s own types need every attribute's key.
+        let request: ExportTraceServiceRequest =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert!(span.attributes.iter().all(|kv| !kv.key.is_empty()));
+        assert!(span.attributes.iter().any(|kv| kv.key == "kept"));
+    }
+    assert!(!text.contains("no key"), "{text}");
 }

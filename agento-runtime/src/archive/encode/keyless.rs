@@ -65,7 +65,7 @@ pub fn warn_once(dropped: usize) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "agento: warning: {dropped} attribute(s) without a key left out of the archive \
-             (an attribute needs a non-empty key; check OTEL_RESOURCE_ATTRIBUTES)"
+             (an attribute needs a non-empty key: check OTEL_RESOURCE_ATTRIBUTES and the attributes your code sets)"
         );
     }
 }

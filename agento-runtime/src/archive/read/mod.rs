@@ -142,11 +142,16 @@ impl Reader {
             Ok(request) => request,
             Err(error) => return self.bad(number, format!("not JSON: {error}")),
         };
-        let Some(resource_spans) = request.get("resourceSpans").and_then(Value::as_array) else {
-            return self.bad(
-                number,
-                "not an OTLP ExportTraceServiceRequest: no `resourceSpans` array".into(),
-            );
+        // Protojson leaves an empty list out: `{}` is a request without spans.
+        let resource_spans = match request.get("resourceSpans") {
+            Some(Value::Array(list)) => list.as_slice(),
+            None if request.as_object().is_some_and(|o| o.is_empty()) => &[],
+            _ => {
+                return self.bad(
+                    number,
+                    "not an OTLP ExportTraceServiceRequest: no `resourceSpans` array".into(),
+                );
+            }
         };
         for resource_spans in resource_spans {
             let module = match resource_spans.get("resource") {
@@ -266,7 +271,7 @@ mod tests {
     fn a_bad_line_or_span_is_reported_with_its_number_and_the_rest_is_read() {
         let bad_span = r#"{"traceId":"zz","spanId":"b7ad6b7169203332","name":"bad"}"#;
         let text = format!(
-            "{}\n{{\"resourceSpans\": [oops\n\n{}\n",
+            "{}\n{{\"resourceSpans\": [oops\n\n{}\n{{}}\n[1]\n",
             line(SPAN),
             line(&format!("{bad_span},{}", SPAN.replace("\"a\"", "\"c\"")))
         );
@@ -279,7 +284,7 @@ mod tests {
         assert_eq!(names, ["a", "c"]);
         assert_eq!(archive.traces[0].spans[1].line, 4);
         let numbers: Vec<usize> = archive.bad_lines.iter().map(|(n, _)| *n).collect();
-        assert_eq!(numbers, [2, 4], "{:?}", archive.bad_lines);
+        assert_eq!(numbers, [2, 4, 6], "{:?}", archive.bad_lines);
         assert!(archive.bad_lines[0].1.starts_with("not JSON"));
         assert!(archive.bad_lines[1].1.contains("\"b7ad6b7169203332\""));
     }
