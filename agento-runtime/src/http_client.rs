@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response};
 use opentelemetry_http::{HttpClient, HttpError};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use crate::health::Health;
@@ -41,9 +42,12 @@ impl ExportClient {
 }
 
 /// `body` re-serialised without whitespace, when it is an uncompressed JSON
-/// trace request; `None` otherwise (the body is then sent as it is).
+/// trace or metrics request; `None` otherwise (the body is then sent as it is).
 pub(crate) fn compact(body: &[u8]) -> Option<Vec<u8>> {
-    let request: ExportTraceServiceRequest = serde_json::from_slice(body).ok()?;
+    if let Ok(request) = serde_json::from_slice::<ExportTraceServiceRequest>(body) {
+        return serde_json::to_vec(&request).ok();
+    }
+    let request: ExportMetricsServiceRequest = serde_json::from_slice(body).ok()?;
     serde_json::to_vec(&request).ok()
 }
 

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::{Histogram, Meter, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_otlp::{Protocol as OtlpProtocol, WithExportConfig};
+use opentelemetry_otlp::{Protocol as OtlpProtocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
@@ -46,6 +46,8 @@ use crate::attributes::{
     ERROR_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL,
 };
 use crate::config::{Config, Protocol};
+use crate::health::Health;
+use crate::http_client::ExportClient;
 use crate::llm::LlmSpec;
 use crate::semconv::genai::{GEN_AI_PROVIDER_NAME, provider};
 use crate::usage::TokenUsage;
@@ -374,22 +376,32 @@ impl PushMetricExporter for OnRuntime {
     }
 }
 
-fn build_exporter(config: &MetricsConfig) -> Result<opentelemetry_otlp::MetricExporter, String> {
+fn build_exporter(
+    config: &MetricsConfig,
+    timeout: Duration,
+) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    let http = |protocol| -> Result<_, String> {
+        // The traces' HTTP client: JSON bodies go out on one line. Its
+        // connection counters are the metrics' own, not the traces'.
+        let client = ExportClient::new(timeout, Arc::new(Health::default()))?;
+        opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_protocol(protocol)
+            .with_http_client(client)
+            .with_endpoint(config.endpoint.clone())
+            .with_timeout(timeout)
+            .build()
+            .map_err(|error| error.to_string())
+    };
     let built = match config.protocol {
         Protocol::Grpc => opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(config.endpoint.clone())
-            .build(),
-        Protocol::HttpProtobuf => opentelemetry_otlp::MetricExporter::builder()
-            .with_http()
-            .with_protocol(OtlpProtocol::HttpBinary)
-            .with_endpoint(config.endpoint.clone())
-            .build(),
-        Protocol::HttpJson => opentelemetry_otlp::MetricExporter::builder()
-            .with_http()
-            .with_protocol(OtlpProtocol::HttpJson)
-            .with_endpoint(config.endpoint.clone())
-            .build(),
+            .with_timeout(timeout)
+            .build()
+            .map_err(|error| error.to_string()),
+        Protocol::HttpProtobuf => http(OtlpProtocol::HttpBinary),
+        Protocol::HttpJson => http(OtlpProtocol::HttpJson),
     };
     built.map_err(|error| format!("cannot build the OTLP metric exporter: {error}"))
 }
@@ -418,7 +430,7 @@ pub(crate) fn start(traces: &Config, resource: Resource) -> Vec<String> {
     };
     let exporter = {
         let _entered = runtime.enter();
-        build_exporter(&config)
+        build_exporter(&config, traces.export_timeout)
     };
     let exporter = match exporter {
         Ok(exporter) => exporter,

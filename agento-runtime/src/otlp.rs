@@ -122,26 +122,23 @@ fn build_exporter(
             .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
-        Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(OtlpProtocol::HttpBinary)
-            .with_http_client(ExportClient::new(
-                config.export_timeout,
-                Arc::clone(health),
-            )?)
-            .with_timeout(config.export_timeout)
-            .with_retry_policy(retry_policy())
-            .build(),
-        Protocol::HttpJson => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(OtlpProtocol::HttpJson)
-            .with_http_client(ExportClient::new(
-                config.export_timeout,
-                Arc::clone(health),
-            )?)
-            .with_timeout(config.export_timeout)
-            .with_retry_policy(retry_policy())
-            .build(),
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            let protocol = if config.protocol == Protocol::HttpJson {
+                OtlpProtocol::HttpJson
+            } else {
+                OtlpProtocol::HttpBinary
+            };
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_http_client(ExportClient::new(
+                    config.export_timeout,
+                    Arc::clone(health),
+                )?)
+                .with_timeout(config.export_timeout)
+                .with_retry_policy(retry_policy())
+                .build()
+        }
     };
     built.map_err(|error| format!("cannot build the OTLP exporter: {error}"))
 }

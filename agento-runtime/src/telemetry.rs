@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry::trace::{SpanContext, TraceContextExt, TracerProvider as _};
 use opentelemetry::{Context, KeyValue, global};
@@ -469,10 +469,18 @@ impl Inner {
         if let Some(state) = &self.export_state {
             state.begin_shutdown();
         }
+        // Traces and metrics share one bound: metrics get what the traces left.
+        let deadline = Instant::now() + self.config.shutdown_timeout;
         if let Some(provider) = &self.provider {
             let _ = provider.shutdown_with_timeout(self.config.shutdown_timeout);
         }
-        crate::metrics::shutdown(self.config.shutdown_timeout);
+        // A collector the traces could not reach gets no last metrics export.
+        let metrics_bound = if self.health.snapshot().collector_unreachable {
+            Duration::ZERO
+        } else {
+            deadline.saturating_duration_since(Instant::now())
+        };
+        crate::metrics::shutdown(metrics_bound);
         if let Some(runtime) = self
             .otlp_runtime
             .lock()

@@ -110,11 +110,7 @@ impl AnthropicClient {
 
     /// One Messages call.
     pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
-        let prepared = self.prepare(request, false)?;
-        let answer: Answer = prepared
-            .exchange
-            .post(prepared.http, &prepared.body)
-            .await?;
+        let answer: Answer = self.prepare(request, false)?.post().await?;
         let reply = Reply {
             vendor: Vendor::Anthropic,
             text: answer

@@ -164,11 +164,7 @@ impl GeminiClient {
 
     /// One `generateContent` call.
     pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
-        let prepared = self.prepare(request, false)?;
-        let answer: Answer = prepared
-            .exchange
-            .post(prepared.http, &prepared.body)
-            .await?;
+        let answer: Answer = self.prepare(request, false)?.post().await?;
         let first = answer.candidates.first();
         let text = first
             .and_then(|c| c.content.as_ref())

@@ -61,6 +61,14 @@ pub(super) struct Prepared<'a> {
     pub exchange: Exchange<'a>,
 }
 
+impl Prepared<'_> {
+    /// Sends the call and decodes the whole answer as `T` (see
+    /// [`Exchange::post`]).
+    pub(super) async fn post<T: DeserializeOwned>(self) -> Result<T, VendorError> {
+        self.exchange.post(self.http, &self.body).await
+    }
+}
+
 /// What the shared exchange needs to know of a call besides the request
 /// itself: whom it goes to, with which key and limits.
 pub(super) struct Exchange<'a> {

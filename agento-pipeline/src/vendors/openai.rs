@@ -120,11 +120,7 @@ impl OpenAiClient {
 
     /// One chat completion.
     pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
-        let prepared = self.prepare(request, false)?;
-        let answer: Answer = prepared
-            .exchange
-            .post(prepared.http, &prepared.body)
-            .await?;
+        let answer: Answer = self.prepare(request, false)?.post().await?;
         let Some(first) = answer.choices.first() else {
             return Err(VendorError::Decode {
                 vendor: Vendor::OpenAi,
