@@ -430,10 +430,15 @@ impl Inner {
         if let Some(state) = &self.export_state {
             state.begin_shutdown();
         }
+        let flushing = std::time::Instant::now();
         if let Some(provider) = &self.provider {
             let _ = provider.shutdown_with_timeout(self.config.shutdown_timeout);
         }
-        crate::metrics::shutdown(self.config.shutdown_timeout);
+        crate::metrics::shutdown(
+            self.config
+                .shutdown_timeout
+                .saturating_sub(flushing.elapsed()),
+        );
         if let Some(runtime) = self
             .otlp_runtime
             .lock()
