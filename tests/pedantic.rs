@@ -37,7 +37,7 @@ impl LlmChunk for Delta {
 ///
 /// # Errors
 /// Never.
-#[retry_spans(max = 2, backoff = "none", retry_if = retryable)]
+#[retry_spans(max = 2, backoff = "none")]
 #[llm_span(system = "openai", model = "gpt-4.1", prompt = prompt)]
 pub async fn call_stream(
     prompt: &str,
@@ -50,10 +50,6 @@ pub async fn call_stream(
 #[llm_span(system = "anthropic", model = "claude-sonnet-4-5", stream)]
 pub fn direct_stream() -> impl Stream<Item = Result<Delta, std::fmt::Error>> {
     stream::iter([Ok(Delta("b"))])
-}
-
-fn retryable(_: &std::fmt::Error) -> bool {
-    true
 }
 
 /// A step.
