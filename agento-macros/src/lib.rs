@@ -108,8 +108,12 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `model = <expr>` (required), `temperature = <expr>`, `max_tokens = <expr>`,
 /// `operation = "chat"`, `name = "..."`, `step_type = "..."`,
 /// `step_name = <expr>`, `prompt = <expr>`, `skip(prompt, response)`,
-/// `crate = path`. The function returns `Result<R, E>` with
-/// `R: agento::LlmResponse`.
+/// `stream`, `crate = path`. The function returns `Result<R, E>` with
+/// `R: agento::LlmResponse`, or streams: it returns `impl Stream<Item =
+/// Result<C, E2>>`, `Pin<Box<dyn Stream<..>>>` or `BoxStream` (alone or in a
+/// `Result`) with `C: agento::LlmChunk`, and the span moves into the returned
+/// stream and ends with it (`stream` is needed only for a type alias of a
+/// boxed stream).
 ///
 /// ```ignore
 /// #[agento::llm_span(system = "gemini", model = self.model.as_str(), temperature = 0.1, prompt = prompt)]
