@@ -342,7 +342,7 @@ async fn garbage_requests_get_a_4xx_in_the_vendors_shape_and_no_panic() {
         (
             Vendor::Gemini,
             "POST",
-            "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+            "/v1beta/models/gemini-2.5-pro:countTokens",
             400,
         ),
         (
