@@ -2,7 +2,8 @@
 //! pedantic lints (CI runs clippy on every test target).
 #![deny(warnings, clippy::pedantic)]
 
-use agento::{LlmResponse, agento_module, llm_span, retry_spans, step};
+use agento::{LlmChunk, LlmResponse, agento_module, llm_span, retry_spans, step};
+use futures_util::stream::{self, Stream};
 
 /// A reply.
 pub struct Reply(String);
@@ -21,6 +22,34 @@ impl LlmResponse for Reply {
 #[llm_span(system = "gemini", model = "gemini-2.5-pro", temperature = 0.1, prompt = prompt)]
 pub fn call(prompt: &str) -> Result<Reply, std::fmt::Error> {
     Ok(Reply(prompt.to_owned()))
+}
+
+/// A chunk.
+pub struct Delta(&'static str);
+
+impl LlmChunk for Delta {
+    fn text_delta(&self) -> &str {
+        self.0
+    }
+}
+
+/// Streams the model's reply.
+///
+/// # Errors
+/// Never.
+#[retry_spans(max = 2, backoff = "none")]
+#[llm_span(system = "openai", model = "gpt-4.1", prompt = prompt)]
+pub async fn call_stream(
+    prompt: &str,
+) -> Result<impl Stream<Item = Result<Delta, std::fmt::Error>> + use<>, std::fmt::Error> {
+    let _ = prompt;
+    Ok(stream::iter([Ok(Delta("a"))]))
+}
+
+/// Streams without retries.
+#[llm_span(system = "anthropic", model = "claude-sonnet-4-5", stream)]
+pub fn direct_stream() -> impl Stream<Item = Result<Delta, std::fmt::Error>> {
+    stream::iter([Ok(Delta("b"))])
 }
 
 /// A step.

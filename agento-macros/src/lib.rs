@@ -113,9 +113,13 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `operation = "chat"`, `name = "..."`, `step_type = "..." | StepType::Plan`
 /// (recorded on the call that succeeds), `step_name = <expr>`,
 /// `prompt = <expr>`, `system_prompt = <expr>`, `skip(prompt, response)`,
-/// `crate = path`. The function returns `Result<R, E>` with
-/// `R: agento::LlmResponse`. Which attribute names are written follows
-/// `AGENTO_SEMCONV` (memo, OpenInference, GenAI; see the README).
+/// `stream`, `crate = path`. The function returns `Result<R, E>` with
+/// `R: agento::LlmResponse`, or streams: it returns `impl Stream<Item =
+/// Result<C, E2>>`, `Pin<Box<dyn Stream<..>>>` or `BoxStream` (alone or in a
+/// `Result`) with `C: agento::LlmChunk`, and the span moves into the returned
+/// stream and ends with it (`stream` is needed only for a type alias of a
+/// boxed stream). Which attribute names are written follows `AGENTO_SEMCONV`
+/// (memo, OpenInference, GenAI; see the README).
 ///
 /// ```no_run
 /// # struct Reply(String);

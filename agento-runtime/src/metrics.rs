@@ -11,8 +11,8 @@
 //! `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.response.model` and
 //! `error.type`; bucket boundaries are the ones the registry recommends.
 //!
-//! Export: `OTEL_METRICS_EXPORTER=otlp|none` (default `otlp` when traces are
-//! exported over OTLP to an endpoint set in the environment, else `none`), `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
+//! Export: `OTEL_METRICS_EXPORTER=otlp|none` (default `none`: a run never
+//! waits on a metrics endpoint nobody asked for), `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
 //! (default: the traces' collector), `OTEL_METRIC_EXPORT_INTERVAL` (ms, default
 //! 60000). The last collection is flushed at exit within the same shutdown
 //! bound as traces.
@@ -302,12 +302,7 @@ impl MetricsConfig {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut warnings = Vec::new();
         let enabled = match var("OTEL_METRICS_EXPORTER").map(|v| v.trim().to_ascii_lowercase()) {
-            None => {
-                traces.otlp_enabled
-                    && !traces.sdk_disabled
-                    && (var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").is_some()
-                        || var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some())
-            }
+            None => false,
             Some(v) if v == "none" => false,
             Some(v) if v == "otlp" => !traces.sdk_disabled,
             Some(other) => {
@@ -489,18 +484,14 @@ mod tests {
     }
 
     #[test]
-    fn metrics_follow_the_traces_unless_told() {
+    fn metrics_are_exported_only_when_asked() {
         let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
+        let otlp = ("OTEL_METRICS_EXPORTER", "otlp");
         assert!(!config(&[]).enabled);
-        assert!(config(&[endpoint]).enabled);
-        assert!(!config(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")]).enabled);
-        assert!(
-            config(&[
-                ("OTEL_TRACES_EXPORTER", "none"),
-                ("OTEL_METRICS_EXPORTER", "otlp")
-            ])
-            .enabled
-        );
+        assert!(!config(&[endpoint]).enabled);
+        assert!(config(&[endpoint, otlp]).enabled);
+        assert!(config(&[("OTEL_TRACES_EXPORTER", "none"), otlp]).enabled);
+        assert!(!config(&[("OTEL_SDK_DISABLED", "true"), otlp]).enabled);
         assert!(!config(&[endpoint, ("OTEL_METRICS_EXPORTER", "none")]).enabled);
         let odd = config(&[("OTEL_METRICS_EXPORTER", "prometheus")]);
         assert!(!odd.enabled);
@@ -509,8 +500,16 @@ mod tests {
 
     #[test]
     fn the_endpoint_defaults_to_the_collector_of_the_traces() {
-        let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9999/")]);
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9999/"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ]);
         assert_eq!(c.endpoint, "http://127.0.0.1:9999/v1/metrics");
+        let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9999")]);
+        assert_eq!(
+            c.endpoint, "http://127.0.0.1:9999",
+            "gRPC takes the address as it is"
+        );
         let c = config(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9999"),
             (
