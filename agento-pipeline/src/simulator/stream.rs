@@ -162,9 +162,12 @@ fn events(answer: &Streamed<'_>) -> (Vec<Event>, Vec<Event>, Vec<Event>, Event) 
                     if i == last {
                         candidate["finishReason"] =
                             json!(if answer.cut { "MAX_TOKENS" } else { "STOP" });
+                        // As in a whole answer: thinking tokens are a quarter of the output.
+                        let thoughts = answer.output_tokens / 4;
                         usage = json!({
                             "promptTokenCount": answer.input_tokens,
-                            "candidatesTokenCount": answer.output_tokens,
+                            "candidatesTokenCount": answer.output_tokens - thoughts,
+                            "thoughtsTokenCount": thoughts,
                             "totalTokenCount": answer.input_tokens + answer.output_tokens,
                         });
                     }
