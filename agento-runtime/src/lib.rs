@@ -28,6 +28,7 @@ pub mod field;
 pub mod health;
 pub mod io;
 pub mod llm;
+mod messages;
 pub mod module;
 mod otlp;
 pub mod redact;

@@ -145,10 +145,13 @@ impl TelemetryBuilder {
     }
 
     /// Also send spans to `exporter`, synchronously as each span ends (scrubbed
-    /// first). Meant for tests with the SDK's in-memory exporter.
+    /// first, each module's under its resource, as the OTLP path sends them).
+    /// Meant for tests with the SDK's in-memory exporter.
     #[must_use]
     pub fn with_exporter<E: SpanExporter + 'static>(self, exporter: E) -> Self {
-        self.with_span_processor(SimpleSpanProcessor::new(Scrubbing::new(exporter)))
+        self.with_span_processor(SimpleSpanProcessor::new(Scrubbing::new(
+            crate::resources::PerModule::new(exporter),
+        )))
     }
 
     /// Also run `processor` on every span.

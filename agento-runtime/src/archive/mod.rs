@@ -190,9 +190,10 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
         if !batch.is_empty() {
             let count = batch.len() as u64;
             let scrubber = global_scrubber();
-            batch
-                .iter_mut()
-                .for_each(|span| scrub_span(span, &scrubber));
+            batch.iter_mut().for_each(|span| {
+                scrub_span(span, &scrubber);
+                crate::messages::expand(span);
+            });
             line_buffer.clear();
             let written = encode::encode_lines_per_module(
                 std::mem::take(&mut batch),
