@@ -307,6 +307,14 @@ fn phoenix_shows_the_run(phoenix: &Phoenix, protocol: &str, project: &str) -> Ve
             text(span, "output.value"),
             record.text("gen_ai.response.content").unwrap_or("")
         );
+        // The GenAI messages arrive over OTLP in the registry's JSON shape.
+        let messages: Value =
+            serde_json::from_str(text(span, "gen_ai.output.messages")).expect("JSON messages");
+        assert_eq!(messages[0]["role"], "assistant", "{id}");
+        assert_eq!(
+            messages[0]["parts"][0]["content"].as_str(),
+            Some(text(span, "output.value"))
+        );
     }
     assert_eq!(
         providers,

@@ -33,6 +33,7 @@ mod http_client;
 pub mod integrations;
 pub mod io;
 pub mod llm;
+mod messages;
 pub mod metrics;
 pub mod module;
 mod otlp;

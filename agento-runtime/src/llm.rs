@@ -219,15 +219,12 @@ fn request_attributes(
         }
     }
     if semconv.genai {
-        let text = |value: &Value| json!({"type": "text", "content": value.as_str()});
-        out.push(KeyValue::new(
-            genai::GEN_AI_INPUT_MESSAGES,
-            json!([{"role": "user", "parts": [text(&value)]}]).to_string(),
-        ));
+        // The bare texts: wrapped into the registry's JSON on export (see `crate::messages`).
+        out.push(KeyValue::new(genai::GEN_AI_INPUT_MESSAGES, value.clone()));
         if let Some(system) = &system {
             out.push(KeyValue::new(
                 genai::GEN_AI_SYSTEM_INSTRUCTIONS,
-                json!([text(system)]).to_string(),
+                system.clone(),
             ));
         }
     }
@@ -376,18 +373,8 @@ fn response_attributes<R: LlmResponse + ?Sized>(
             output = Some(value.clone());
         }
         if semconv.genai {
-            let finish = reasons
-                .first()
-                .map_or_else(|| "stop".to_owned(), |r| genai::finish_reason(r));
-            attributes.push(KeyValue::new(
-                genai::GEN_AI_OUTPUT_MESSAGES,
-                json!([{
-                    "role": "assistant",
-                    "parts": [{"type": "text", "content": value.as_str()}],
-                    "finish_reason": finish,
-                }])
-                .to_string(),
-            ));
+            // Wrapped into the registry's JSON on export (see `crate::messages`).
+            attributes.push(KeyValue::new(genai::GEN_AI_OUTPUT_MESSAGES, value.clone()));
         }
     }
     let response_model = response.response_model();

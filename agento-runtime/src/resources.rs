@@ -84,7 +84,8 @@ impl ModuleResources {
 }
 
 /// An exporter that sends each module's spans under that module's resource
-/// (one export per module present in a batch).
+/// (one export per module present in a batch), with the GenAI message
+/// attributes in their JSON shape (see [`crate::messages`]).
 pub(crate) struct PerModule<E> {
     inner: tokio::sync::Mutex<E>,
     resources: Mutex<ModuleResources>,
@@ -107,7 +108,8 @@ impl<E> fmt::Debug for PerModule<E> {
 }
 
 impl<E: SpanExporter> SpanExporter for PerModule<E> {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
+        batch.iter_mut().for_each(crate::messages::expand);
         let groups = group_by_module(batch);
         let mut inner = self.inner.lock().await;
         let mut result = Ok(());

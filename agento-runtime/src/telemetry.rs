@@ -161,11 +161,13 @@ impl TelemetryBuilder {
     }
 
     /// Also send spans to `exporter`, synchronously as each span ends (scrubbed
-    /// first, see [`with_span_processor`](Self::with_span_processor)). Meant
-    /// for tests with the SDK's in-memory exporter.
+    /// first, each module's under its resource, as the OTLP path sends them).
+    /// Meant for tests with the SDK's in-memory exporter.
     #[must_use]
     pub fn with_exporter<E: SpanExporter + 'static>(self, exporter: E) -> Self {
-        self.with_span_processor(SimpleSpanProcessor::new(exporter))
+        self.with_span_processor(SimpleSpanProcessor::new(crate::resources::PerModule::new(
+            exporter,
+        )))
     }
 
     /// Also run `processor` on every span. It sits behind the secrets stage

@@ -193,9 +193,10 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
         };
         if !batch.is_empty() {
             let scrubber = global_scrubber();
-            batch
-                .iter_mut()
-                .for_each(|span| scrub_span(span, &scrubber));
+            batch.iter_mut().for_each(|span| {
+                scrub_span(span, &scrubber);
+                crate::messages::expand(span);
+            });
             write_batch(
                 shared,
                 file,

@@ -1,0 +1,113 @@
+//! The GenAI convention's message attributes (`gen_ai.input.messages`,
+//! `gen_ai.output.messages`, `gen_ai.system_instructions`) are JSON documents
+//! around texts of up to 8 KB. Escaping such a text into JSON costs more than
+//! the rest of a span, so the calling thread records only the (truncated,
+//! shared) text under the attribute's key, and the export threads — the
+//! archive writer and the OTLP exporter, after scrubbing — wrap it into the
+//! registry's shape here.
+
+use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+use serde_json::json;
+
+use crate::attributes::GEN_AI_RESPONSE_FINISH_REASONS;
+use crate::semconv::genai::{
+    GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS, finish_reason,
+};
+
+/// Wraps the bare texts of `span`'s message attributes into the GenAI
+/// registry's JSON shape (once per export path).
+pub(crate) fn expand(span: &mut SpanData) {
+    let mut finish: Option<String> = None;
+    let mut any = false;
+    for kv in &span.attributes {
+        match kv.key.as_str() {
+            GEN_AI_RESPONSE_FINISH_REASONS => {
+                if let Value::Array(Array::String(reasons)) = &kv.value {
+                    finish = reasons.first().map(|r| finish_reason(r.as_str()));
+                }
+            }
+            GEN_AI_INPUT_MESSAGES | GEN_AI_OUTPUT_MESSAGES | GEN_AI_SYSTEM_INSTRUCTIONS => {
+                any = true;
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        return;
+    }
+    let finish = finish.unwrap_or_else(|| "stop".to_owned());
+    for kv in &mut span.attributes {
+        let text = |kv: &KeyValue| kv.value.as_str().into_owned();
+        let wrapped = match kv.key.as_str() {
+            GEN_AI_INPUT_MESSAGES => json!([{
+                "role": "user",
+                "parts": [{"type": "text", "content": text(kv)}],
+            }]),
+            GEN_AI_OUTPUT_MESSAGES => json!([{
+                "role": "assistant",
+                "parts": [{"type": "text", "content": text(kv)}],
+                "finish_reason": finish,
+            }]),
+            GEN_AI_SYSTEM_INSTRUCTIONS => json!([{"type": "text", "content": text(kv)}]),
+            _ => continue,
+        };
+        kv.value = Value::from(wrapped.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::StringValue;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    fn span(attributes: Vec<KeyValue>) -> SpanData {
+        SpanData {
+            span_context: opentelemetry::trace::SpanContext::empty_context(),
+            parent_span_id: opentelemetry::trace::SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: opentelemetry::trace::SpanKind::Client,
+            name: "attempt_0".into(),
+            start_time: std::time::SystemTime::UNIX_EPOCH,
+            end_time: std::time::SystemTime::UNIX_EPOCH,
+            attributes,
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: opentelemetry::trace::Status::Unset,
+            instrumentation_scope: opentelemetry::InstrumentationScope::default(),
+        }
+    }
+
+    fn json_of(span: &SpanData, key: &str) -> serde_json::Value {
+        let kv = span.attributes.iter().find(|kv| kv.key.as_str() == key);
+        serde_json::from_str(&kv.expect(key).value.as_str()).expect("JSON")
+    }
+
+    #[test]
+    fn texts_become_the_registry_shapes() {
+        let mut data = span(vec![
+            KeyValue::new(GEN_AI_INPUT_MESSAGES, "Plan \"this\""),
+            KeyValue::new(GEN_AI_SYSTEM_INSTRUCTIONS, "Be exact"),
+            KeyValue::new(GEN_AI_OUTPUT_MESSAGES, "Done"),
+            KeyValue::new(
+                GEN_AI_RESPONSE_FINISH_REASONS,
+                Value::Array(Array::String(vec![StringValue::from("end_turn")])),
+            ),
+        ]);
+        expand(&mut data);
+        assert_eq!(
+            json_of(&data, GEN_AI_INPUT_MESSAGES),
+            json!([{"role": "user", "parts": [{"type": "text", "content": "Plan \"this\""}]}])
+        );
+        assert_eq!(
+            json_of(&data, GEN_AI_SYSTEM_INSTRUCTIONS),
+            json!([{"type": "text", "content": "Be exact"}])
+        );
+        assert_eq!(
+            json_of(&data, GEN_AI_OUTPUT_MESSAGES),
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": "Done"}], "finish_reason": "stop"}])
+        );
+    }
+}
