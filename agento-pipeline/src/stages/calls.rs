@@ -198,13 +198,7 @@ impl Calls<'_> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text(AGENTO_CRITERIA, criteria);
         record_text(AGENTO_INSTRUCTIONS, instructions);
-        observe(
-            self.ask(
-                Vendor::OpenAi,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
-        )
+        self.call(Vendor::OpenAi, prompt, params).await
     }
 
     /// A critique of a step's draft.
@@ -236,13 +230,7 @@ impl Calls<'_> {
     ) -> Result<Reply, VendorError> {
         record_text(AGENTO_USER_GOAL, goal);
         record_text(AGENTO_DRAFT_CONTENT, draft);
-        observe(
-            self.ask(
-                Vendor::OpenAi,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
-        )
+        self.call(Vendor::OpenAi, prompt, params).await
     }
 
     /// Instructions for one revision.
@@ -268,13 +256,7 @@ impl Calls<'_> {
         prompt: &str,
         params: CallParams,
     ) -> Result<Reply, VendorError> {
-        observe(
-            self.ask(
-                Vendor::Anthropic,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
-        )
+        self.call(Vendor::Anthropic, prompt, params).await
     }
 
     /// A revised draft.
@@ -297,12 +279,20 @@ impl Calls<'_> {
         prompt: &str,
         params: CallParams,
     ) -> Result<Reply, VendorError> {
+        self.call(Vendor::Gemini, prompt, params).await
+    }
+
+    /// One call of `vendor` with the stages' system prompt, its reply checked
+    /// by [`observe`].
+    async fn call(
+        &self,
+        vendor: Vendor,
+        prompt: &str,
+        params: CallParams,
+    ) -> Result<Reply, VendorError> {
         observe(
-            self.ask(
-                Vendor::Gemini,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
+            self.ask(vendor, &ChatRequest::with(Some(SYSTEM), prompt, params))
+                .await,
         )
     }
 
@@ -326,13 +316,7 @@ impl Calls<'_> {
         prompt: &str,
         params: CallParams,
     ) -> Result<Reply, VendorError> {
-        let reply = observe(
-            self.ask(
-                Vendor::Anthropic,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
-        )?;
+        let reply = self.call(Vendor::Anthropic, prompt, params).await?;
         record_text(AGENTO_VERDICT, Verdict::parse(&reply.text).as_str());
         Ok(reply)
     }
@@ -351,13 +335,7 @@ impl Calls<'_> {
                temperature = params.temperature, max_tokens = params.max_tokens,
                prompt = prompt, system_prompt = SYSTEM)]
     async fn review(&self, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
-        observe(
-            self.ask(
-                Vendor::Anthropic,
-                &ChatRequest::with(Some(SYSTEM), prompt, params),
-            )
-            .await,
-        )
+        self.call(Vendor::Anthropic, prompt, params).await
     }
 }
 
