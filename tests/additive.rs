@@ -7,35 +7,16 @@
 
 use agento::runtime::attributes;
 use opentelemetry::Value;
-use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+mod common;
 
 #[test]
 fn a_library_without_the_feature_records_when_the_application_enables_it() {
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    assert_eq!(agento_additive_lib::library_step("bakery"), "BAKERY");
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    telemetry.shutdown();
-    let span = spans
-        .iter()
-        .find(|span| span.name == "library_step")
-        .unwrap_or_else(|| {
-            panic!(
-                "no library_step span in {:?}",
-                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-            )
-        });
-    let kind = span
-        .attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == attributes::OPENINFERENCE_SPAN_KIND)
-        .map(|kv| kv.value.clone());
-    assert_eq!(kind, Some(Value::from("TOOL")));
+    let (value, spans) = common::record(|| agento_additive_lib::library_step("bakery"));
+    assert_eq!(value, "BAKERY");
+    let span = common::one(&spans, "library_step");
+    assert_eq!(
+        common::attr(span, attributes::OPENINFERENCE_SPAN_KIND),
+        Some(Value::from("TOOL"))
+    );
 }

@@ -4,16 +4,14 @@
 
 #![cfg(feature = "async-openai")]
 
-use std::sync::Mutex;
-
 use agento::llm_span;
 use async_openai::types::chat::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse};
 use futures_util::stream::{self, Stream, StreamExt};
 use opentelemetry::trace::Status;
 use opentelemetry::{Array, Value};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+mod common;
+use common::{attr, record};
 
 const COMPLETION: &str = r#"{
   "id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG",
@@ -64,33 +62,9 @@ async fn complete_stream()
     })))
 }
 
-fn record(f: impl FnOnce()) -> Vec<SpanData> {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    f();
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("spans");
-    telemetry.shutdown();
-    spans
-}
-
-fn attr(span: &SpanData, key: &str) -> Option<Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| kv.value.clone())
-}
-
 #[test]
 fn a_chat_completion_response_is_recorded_as_it_is() {
-    let spans = record(|| {
+    let ((), spans) = record(|| {
         complete().expect("reply");
     });
     let span = &spans[0];
@@ -127,7 +101,7 @@ fn a_chat_completion_response_is_recorded_as_it_is() {
 
 #[test]
 fn a_chat_completion_stream_is_recorded_chunk_by_chunk() {
-    let spans = record(|| {
+    let ((), spans) = record(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");

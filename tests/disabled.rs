@@ -5,7 +5,6 @@
 #![cfg(not(feature = "enabled"))]
 
 use agento::{LlmResponse, agento_module, llm_span, retry_spans, step};
-use opentelemetry_sdk::trace::InMemorySpanExporter;
 
 struct Reply(String);
 
@@ -31,21 +30,14 @@ fn stage() -> Result<String, std::fmt::Error> {
     plan("bakery")
 }
 
+mod common;
+
 #[test]
 fn instrumented_functions_run_and_record_nothing() {
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    assert_eq!(stage().as_deref(), Ok("BAKERY"));
-    assert_eq!(agento_additive_lib::library_step("bakery"), "BAKERY");
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    telemetry.shutdown();
+    let ((stage, library), spans) =
+        common::record(|| (stage(), agento_additive_lib::library_step("bakery")));
+    assert_eq!(stage.as_deref(), Ok("BAKERY"));
+    assert_eq!(library, "BAKERY");
     assert!(
         spans.is_empty(),
         "{:?}",

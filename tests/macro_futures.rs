@@ -5,7 +5,6 @@
 //! the `async fn` they stand for, and they last as long as the future.
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use agento::runtime::attributes;
@@ -13,48 +12,9 @@ use agento::{ErrorInfo, LlmResponse, llm_span, retry_spans, step};
 use async_trait::async_trait;
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn record<T>(future: impl Future<Output = T>) -> (T, Vec<SpanData>) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a tokio runtime");
-    let value = runtime.block_on(future);
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    telemetry.shutdown();
-    (value, spans)
-}
-
-fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "spans named {name}: {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    found[0]
-}
-
-fn attr(span: &SpanData, key: &str) -> Option<Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| kv.value.clone())
-}
+mod common;
+use common::{attr, block_on, one, record};
 
 #[derive(Debug)]
 struct Reply(String);
@@ -90,12 +50,14 @@ fn ask_later(prompt: &str) -> impl Future<Output = Result<Reply, Busy>> + '_ {
 
 #[test]
 fn impl_future_gets_the_span_of_the_async_fn_it_stands_for() {
-    let (reply, spans) = record(async {
-        let future = ask_later("bakery");
-        // Nothing ran yet: the span starts when the future is first polled.
-        let started = std::time::Instant::now();
-        let reply = future.await;
-        (reply, started.elapsed())
+    let (reply, spans) = record(|| {
+        block_on(async {
+            let future = ask_later("bakery");
+            // Nothing ran yet: the span starts when the future is first polled.
+            let started = std::time::Instant::now();
+            let reply = future.await;
+            (reply, started.elapsed())
+        })
     });
     let (reply, waited) = reply;
     assert_eq!(reply.expect("a reply").0, "BAKERY");
@@ -152,7 +114,7 @@ fn async_trait_methods_get_attempt_and_step_spans() {
         model: "gpt-4.1".to_owned(),
         calls: AtomicU32::new(0),
     };
-    let (plan, spans) = record(vendor.plan("bakery"));
+    let (plan, spans) = record(|| block_on(vendor.plan("bakery")));
     assert_eq!(plan.expect("a plan"), "draft for bakery");
     let step = one(&spans, "plan");
     assert_eq!(

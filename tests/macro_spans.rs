@@ -1,62 +1,14 @@
 //! Behaviour of the macros against the SDK's in-memory exporter: exact span
 //! names, kinds, parent links, attribute values and types, statuses.
 
-use std::sync::Mutex;
-
 use agento::runtime::usage::OpenAiUsage;
 use agento::{ErrorInfo, LlmResponse, TokenUsage, agento_module, llm_span, retry_spans, step};
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, Value};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 
-/// Telemetry is process-wide: the tests of this file take turns.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<SpanData>) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    let value = f();
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    telemetry.shutdown();
-    (value, spans)
-}
-
-fn named<'a>(spans: &'a [SpanData], name: &str) -> Vec<&'a SpanData> {
-    spans.iter().filter(|s| s.name == name).collect()
-}
-
-fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    let found = named(spans, name);
-    assert_eq!(
-        found.len(),
-        1,
-        "spans named {name}: {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    found[0]
-}
-
-fn attr(span: &SpanData, key: &str) -> Option<Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| kv.value.clone())
-}
-
-fn text(span: &SpanData, key: &str) -> String {
-    match attr(span, key) {
-        Some(Value::String(s)) => s.as_str().to_owned(),
-        other => panic!("{key} on {}: {other:?}", span.name),
-    }
-}
+mod common;
+use common::{attr, named, one, record, text};
 
 fn is_child(child: &SpanData, parent: &SpanData) -> bool {
     child.parent_span_id == parent.span_context.span_id()

@@ -4,7 +4,6 @@
 //! retries only before the first chunk; the GenAI client metrics.
 
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
@@ -16,64 +15,10 @@ use opentelemetry::trace::Status;
 use opentelemetry::{Array, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, HistogramDataPoint, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 
-/// Telemetry is process-wide: the tests of this file take turns.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<SpanData>) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let exporter = InMemorySpanExporter::default();
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_exporter(exporter.clone())
-        .init();
-    let value = f();
-    telemetry.flush();
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    telemetry.shutdown();
-    (value, spans)
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
-
-fn named<'a>(spans: &'a [SpanData], name: &str) -> Vec<&'a SpanData> {
-    spans.iter().filter(|s| s.name == name).collect()
-}
-
-fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    let found = named(spans, name);
-    assert_eq!(
-        found.len(),
-        1,
-        "spans named {name}: {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    found[0]
-}
-
-fn attr(span: &SpanData, key: &str) -> Option<Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| kv.value.clone())
-}
-
-fn text(span: &SpanData, key: &str) -> String {
-    match attr(span, key) {
-        Some(Value::String(s)) => s.as_str().to_owned(),
-        other => panic!("{key} on {}: {other:?}", span.name),
-    }
-}
+mod common;
+use common::{attr, block_on, named, one, record, text};
 
 fn error_description(span: &SpanData) -> String {
     match &span.status {
