@@ -6,37 +6,14 @@
 use std::time::Duration;
 
 use agento::{ErrorInfo, LlmResponse, retry_spans};
-use agento_pipeline::simulator::{Failure, Simulator, SimulatorConfig, VendorBehaviour};
+use agento_pipeline::simulator::{Failure, VendorBehaviour};
 use agento_pipeline::vendors::{
     AnthropicClient, ChatRequest, GeminiClient, OpenAiClient, Reply, Usage, Vendor, VendorConfig,
     VendorError, Vendors, VendorsConfig,
 };
 
-/// A key no scrubber shape recognises, so only the clients' own care hides it.
-const KEY: &str = "k3y-never-shown-0123456789";
-
-const PLAN: &str = "[agento:plan]\nGoal: Open a bakery\n\nAnswer with a plan.";
-
-fn config(base_url: &str, vendor: Vendor, timeout: Duration) -> VendorConfig {
-    let (base_url, model) = match vendor {
-        Vendor::Gemini => (base_url.to_owned(), "gemini-2.5-pro"),
-        Vendor::OpenAi => (format!("{base_url}/v1"), "gpt-4.1"),
-        Vendor::Anthropic => (base_url.to_owned(), "claude-sonnet-4-5"),
-    };
-    VendorConfig {
-        timeout,
-        ..VendorConfig::new(&base_url, Some(KEY.to_owned()), model)
-    }
-}
-
-fn vendors_at(base_url: &str, timeout: Duration) -> Vendors {
-    Vendors::new(VendorsConfig {
-        gemini: config(base_url, Vendor::Gemini, timeout),
-        openai: config(base_url, Vendor::OpenAi, timeout),
-        anthropic: config(base_url, Vendor::Anthropic, timeout),
-    })
-    .expect("the clients build")
-}
+mod support_vendors;
+use support_vendors::{KEY, PLAN, config, simulator, vendors_at};
 
 async fn chat(
     vendors: &Vendors,
@@ -48,19 +25,6 @@ async fn chat(
         Vendor::OpenAi => vendors.openai.chat(request).await,
         Vendor::Anthropic => vendors.anthropic.chat(request).await,
     }
-}
-
-/// A simulator where every vendor behaves as `behaviour`.
-async fn simulator(behaviour: VendorBehaviour) -> Simulator {
-    let config = SimulatorConfig {
-        gemini: behaviour.clone(),
-        openai: behaviour.clone(),
-        anthropic: behaviour,
-        ..SimulatorConfig::default()
-    };
-    Simulator::start(config, 0)
-        .await
-        .expect("the simulator starts")
 }
 
 /// The error of a call that must fail.

@@ -7,51 +7,15 @@
 use std::time::Duration;
 
 use agento::llm_span;
-use agento_pipeline::simulator::{Simulator, SimulatorConfig, VendorBehaviour};
+use agento_pipeline::simulator::VendorBehaviour;
 use agento_pipeline::vendors::stream::collect;
-use agento_pipeline::vendors::{
-    ChatRequest, Chunk, ChunkStream, Vendor, VendorConfig, VendorError, Vendors, VendorsConfig,
-};
+use agento_pipeline::vendors::{ChatRequest, Chunk, ChunkStream, Vendor, VendorError, Vendors};
 use futures_util::StreamExt;
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
-const KEY: &str = "k3y-never-shown-0123456789";
-
-const PLAN: &str = "[agento:plan]\nGoal: Open a bakery\n\nAnswer with a plan.";
-
-fn config(base_url: &str, vendor: Vendor, timeout: Duration) -> VendorConfig {
-    let (base_url, model) = match vendor {
-        Vendor::Gemini => (base_url.to_owned(), "gemini-2.5-pro"),
-        Vendor::OpenAi => (format!("{base_url}/v1"), "gpt-4.1"),
-        Vendor::Anthropic => (base_url.to_owned(), "claude-sonnet-4-5"),
-    };
-    VendorConfig {
-        timeout,
-        ..VendorConfig::new(&base_url, Some(KEY.to_owned()), model)
-    }
-}
-
-fn vendors_at(base_url: &str, timeout: Duration) -> Vendors {
-    Vendors::new(VendorsConfig {
-        gemini: config(base_url, Vendor::Gemini, timeout),
-        openai: config(base_url, Vendor::OpenAi, timeout),
-        anthropic: config(base_url, Vendor::Anthropic, timeout),
-    })
-    .expect("the clients build")
-}
-
-async fn simulator(behaviour: VendorBehaviour) -> Simulator {
-    let config = SimulatorConfig {
-        gemini: behaviour.clone(),
-        openai: behaviour.clone(),
-        anthropic: behaviour,
-        ..SimulatorConfig::default()
-    };
-    Simulator::start(config, 0)
-        .await
-        .expect("the simulator starts")
-}
+mod support_vendors;
+use support_vendors::{KEY, PLAN, simulator, vendors_at};
 
 async fn open(
     vendors: &Vendors,
