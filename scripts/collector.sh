@@ -17,6 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROTEL_VERSION="0.0.1a15"
 VENV=".venv"
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 PID_FILE="$VENV/rotel.pid"
 LOG_FILE="$VENV/rotel.log"
 
@@ -24,28 +26,13 @@ agent() {
     find "$VENV" -path '*/site-packages/rotel/rotel-agent' -type f 2>/dev/null | head -n 1
 }
 
+has_agent() {
+    [ -n "$(agent)" ]
+}
+
 install() {
-    if [ -n "$(agent)" ]; then
-        return
-    fi
-    # Concurrent callers (parallel tests) wait for the first one's install.
-    mkdir -p "$VENV"
-    exec 9>"$VENV/.install.lock"
-    flock 9
-    if [ -n "$(agent)" ]; then
-        return
-    fi
-    if [ ! -x "$VENV/bin/pip" ]; then
-        python3 -m venv "$VENV" >&2 || {
-            echo "cannot create $VENV with python3 -m venv (on Debian: apt-get install python3-venv)" >&2
-            exit 1
-        }
-    fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "rotel==$ROTEL_VERSION" >&2 || {
-        echo "cannot install rotel==$ROTEL_VERSION from PyPI into $VENV (no wheel for $(uname -sm)? no network?)" >&2
-        exit 1
-    }
-    if [ -z "$(agent)" ]; then
+    venv_install has_agent "rotel==$ROTEL_VERSION"
+    if ! has_agent; then
         echo "rotel $ROTEL_VERSION installed, but its rotel-agent binary is not in $VENV" >&2
         exit 1
     fi

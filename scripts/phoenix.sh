@@ -22,6 +22,8 @@ PHOENIX_VERSION="20.26.1"
 OPENINFERENCE_SEMCONV_VERSION="0.1.42"
 OTEL_SEMCONV_VERSION="0.66b2"
 VENV=".venv"
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 PID_FILE="$VENV/phoenix.pid"
 LOG_FILE="$VENV/phoenix.log"
 
@@ -30,28 +32,9 @@ installed() {
 }
 
 install() {
-    if installed; then
-        return
-    fi
-    # Concurrent callers (parallel tests) wait for the first one's install.
-    mkdir -p "$VENV"
-    exec 9>"$VENV/.install.lock"
-    flock 9
-    if installed; then
-        return
-    fi
-    if [ ! -x "$VENV/bin/pip" ]; then
-        python3 -m venv "$VENV" >&2 || {
-            echo "cannot create $VENV with python3 -m venv (on Debian: apt-get install python3-venv)" >&2
-            exit 1
-        }
-    fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==$PHOENIX_VERSION" \
+    venv_install installed "arize-phoenix==$PHOENIX_VERSION" \
         "openinference-semantic-conventions==$OPENINFERENCE_SEMCONV_VERSION" \
-        "opentelemetry-semantic-conventions==$OTEL_SEMCONV_VERSION" >&2 || {
-        echo "cannot install arize-phoenix==$PHOENIX_VERSION from PyPI into $VENV (no network? no wheel for $(uname -sm)?)" >&2
-        exit 1
-    }
+        "opentelemetry-semantic-conventions==$OTEL_SEMCONV_VERSION"
     if [ ! -x "$VENV/bin/phoenix" ]; then
         echo "arize-phoenix $PHOENIX_VERSION installed, but $VENV/bin/phoenix is missing" >&2
         exit 1

@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=".venv"
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 PINS=(
     "openai==3.54.0"
     "anthropic==2.12.0"
@@ -31,26 +33,7 @@ EOF
 }
 
 install() {
-    if installed; then
-        return
-    fi
-    # Concurrent callers (parallel tests) wait for the first one's install.
-    mkdir -p "$VENV"
-    exec 9>"$VENV/.install.lock"
-    flock 9
-    if installed; then
-        return
-    fi
-    if [ ! -x "$VENV/bin/pip" ]; then
-        python3 -m venv "$VENV" >&2 || {
-            echo "cannot create $VENV with python3 -m venv (on Debian: apt-get install python3-venv)" >&2
-            exit 1
-        }
-    fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}" >&2 || {
-        echo "cannot install ${PINS[*]} from PyPI into $VENV (no network?)" >&2
-        exit 1
-    }
+    venv_install installed "${PINS[@]}"
 }
 
 case "${1:-python}" in
