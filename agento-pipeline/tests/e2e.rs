@@ -4,11 +4,10 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 
-use agento_pipeline::trace::validate::{STEP_TYPES, validate};
-use support::{Workdir, assert_no_sentinel, console, named, only_trace, run};
+use agento::StepType;
+use agento_pipeline::trace::validate::validate;
+use support::{Workdir, assert_no_sentinel, console, named, only_trace, run, simulate};
 
 const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
 const STAGES: [&str; 3] = [
@@ -145,7 +144,7 @@ fn assert_complete_run(work: &Workdir, console_text: &str) {
         assert!(step_types.contains(wanted), "{wanted} in {step_types:?}");
     }
     assert!(step_types.contains("accepted_revision") || step_types.contains("timed_out_revision"));
-    assert!(step_types.iter().all(|t| STEP_TYPES.contains(t)));
+    assert!(step_types.iter().all(|t| t.parse::<StepType>().is_ok()));
     for accepted in named(trace, "agento.event.accepted_revision") {
         for key in ["agento.revision_request", "agento.final_content"] {
             assert!(accepted.text(key).is_some(), "{key}");
@@ -225,26 +224,10 @@ fn agento_run_offline_gives_one_complete_connected_trace() {
     assert_eq!(summary["run_id"].as_str(), root.text("agento.run_id"));
 }
 
-/// `agento simulate --port 0`, and the URL it prints.
-fn simulator(work: &Workdir) -> (Child, String) {
-    let mut child = work
-        .command(AGENTO)
-        .args(["simulate", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the simulator starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the URL");
-    (child, line.trim().to_owned())
-}
-
 #[test]
 fn the_three_stage_binaries_in_sequence_give_the_same_single_trace() {
     let work = Workdir::bakery();
-    let (mut sim, url) = simulator(&work);
+    let (mut sim, url) = simulate(&work);
     let mut text = String::new();
     for stage in STAGES {
         let mut command = work.command(stage);
@@ -446,7 +429,7 @@ fn trace_tools_read_a_real_run() {
 #[test]
 fn the_simulator_answers_each_vendor_with_its_own_json() {
     let work = Workdir::bakery();
-    let (mut sim, url) = simulator(&work);
+    let (mut sim, url) = simulate(&work);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

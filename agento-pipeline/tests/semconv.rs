@@ -12,14 +12,13 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use agento_pipeline::trace::{Archive, SpanRecord, Trace};
 use serde_json::Value;
-use support::{Workdir, console, only_trace, run};
+use support::{Workdir, console, only_trace, run, simulate};
 
 const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
 const STAGES: [&str; 3] = [
@@ -602,18 +601,8 @@ fn resources(path: &Path) -> BTreeSet<BTreeMap<String, String>> {
 fn agento_run_and_the_three_binaries_give_the_same_module_resources() {
     let (together, archive) = run_with(GOAL, &[]);
     let binaries = Workdir::new(&serde_json::json!({ "goal": GOAL }));
-    let mut simulator = binaries
-        .command(AGENTO)
-        .args(["simulate", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the simulator starts");
-    let mut url = String::new();
-    BufReader::new(simulator.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the simulator's URL");
-    let url = url.trim();
+    let (mut simulator, url) = simulate(&binaries);
+    let url = url.as_str();
     for stage in STAGES {
         let output = run(binaries
             .command(stage)

@@ -106,11 +106,12 @@ async fn respond(
         counters.rejected.fetch_add(1, Ordering::Relaxed);
         return unsupported_temperature(vendor);
     }
-    let mut text = if behaviour.broken_plan && content::marker(&ask.prompt) == Some("plan") {
-        content::broken_plan()
-    } else {
-        content::reply(&ask.prompt, &shared.verdicts)
-    };
+    let mut text =
+        if behaviour.broken_plan && content::marker(&ask.prompt) == Some(agento::StepType::Plan) {
+            content::broken_plan()
+        } else {
+            content::reply(&ask.prompt, &shared.verdicts)
+        };
     if ask.json {
         text = content::json_only(&text);
     }

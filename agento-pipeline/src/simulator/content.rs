@@ -14,18 +14,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use agento::StepType;
 use serde_json::json;
-
-/// The kinds of prompt the pipeline sends.
-pub const MARKERS: [&str; 7] = [
-    "plan",
-    "draft",
-    "critique",
-    "revision_instruction",
-    "revision_draft",
-    "revision_verdict",
-    "holistic_review",
-];
 
 /// The value of a `Name: value` line of `prompt`.
 fn field<'a>(prompt: &'a str, name: &str) -> Option<&'a str> {
@@ -36,11 +26,15 @@ fn field<'a>(prompt: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// The marker of `prompt`, if it has one.
-pub fn marker(prompt: &str) -> Option<&'static str> {
+/// The marker of `prompt` (`[agento:<step type>]` on its first line), if it
+/// has one: the kind of call it is.
+pub fn marker(prompt: &str) -> Option<StepType> {
     let first = prompt.lines().next()?.trim();
-    let name = first.strip_prefix("[agento:")?.strip_suffix(']')?;
-    MARKERS.into_iter().find(|m| *m == name)
+    first
+        .strip_prefix("[agento:")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 /// A stable 64-bit hash (FNV-1a) of `text`, so replies do not change between runs.
@@ -85,25 +79,25 @@ pub fn reply(prompt: &str, verdicts: &Verdicts) -> String {
     let goal = field(prompt, "Goal").unwrap_or("the goal");
     let step = field(prompt, "Step").unwrap_or("the step");
     match marker(prompt) {
-        Some("plan") => plan(goal),
-        Some("draft") => format!(
+        Some(StepType::Plan) => plan(goal),
+        Some(StepType::Draft) => format!(
             "## {step}\n\nTo move \"{goal}\" forward, this step delivers three things.\n\n\
              1. A short brief that states what done looks like for {step}, who owns it and by when.\n\
              2. A checklist of the concrete tasks, each small enough to finish in a day.\n\
              3. A review at the end of the step against its evaluation criteria.\n\n\
              Risks: scope creep and missing inputs; both are handled by the weekly review."
         ),
-        Some("critique") => format!(
+        Some(StepType::Critique) => format!(
             "The draft for \"{step}\" is a sound start but too generic. Name the owner and a date for each task, \
              add a measurable acceptance test for every deliverable, and tie the risks to concrete mitigations \
              that fit the goal \"{goal}\"."
         ),
-        Some("revision_instruction") => format!(
+        Some(StepType::RevisionInstruction) => format!(
             "Revise \"{step}\": (1) give every task an owner and a due date; (2) add one measurable \
              acceptance test per deliverable; (3) replace the generic risks with two risks specific to \
              \"{goal}\", each with a mitigation."
         ),
-        Some("revision_draft") => format!(
+        Some(StepType::RevisionDraft) => format!(
             "## {step} (revised)\n\n| Task | Owner | Due | Acceptance test |\n|---|---|---|---|\n\
              | Write the brief | Project lead | Week 1 | Brief approved by the sponsor |\n\
              | Build the checklist | Team | Week 1 | Every task sized at one day or less |\n\
@@ -111,7 +105,7 @@ pub fn reply(prompt: &str, verdicts: &Verdicts) -> String {
              Risks specific to \"{goal}\": budget overrun (mitigation: a 10% reserve) and \
              supplier delay (mitigation: a second supplier)."
         ),
-        Some("revision_verdict") => {
+        Some(StepType::RevisionVerdict) => {
             let number = field(prompt, "Iteration")
                 .and_then(|n| n.parse::<u32>().ok())
                 .unwrap_or_else(|| verdicts.next(goal, step));
@@ -121,7 +115,7 @@ pub fn reply(prompt: &str, verdicts: &Verdicts) -> String {
                 format!("YES — \"{step}\" now has owners, dates and measurable acceptance tests.")
             }
         }
-        Some("holistic_review") => format!(
+        Some(StepType::HolisticReview) => format!(
             "The plan for \"{goal}\" is coherent: the steps follow each other, each has owners, dates \
              and acceptance tests, and the risks are specific. Keep the weekly review."
         ),
@@ -233,7 +227,7 @@ mod tests {
     #[test]
     fn markers_and_fields_are_read_from_the_prompt() {
         let prompt = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\nIteration: 2\n";
-        assert_eq!(marker(prompt), Some("revision_verdict"));
+        assert_eq!(marker(prompt), Some(StepType::RevisionVerdict));
         let verdicts = Verdicts::default();
         assert!(reply(prompt, &verdicts).starts_with("YES"));
         assert!(reply(prompt, &verdicts).starts_with("YES"), "stateless");

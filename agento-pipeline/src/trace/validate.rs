@@ -11,21 +11,10 @@
 
 use std::collections::HashSet;
 
+use agento::StepType;
+
 use super::{Archive, Attr, SpanRecord, Trace, Tree};
 use crate::stages::{STAGE_1, STAGE_2, STAGE_3};
-
-/// The `agento.step_type` values of the contract.
-pub const STEP_TYPES: [&str; 9] = [
-    "plan",
-    "draft",
-    "critique",
-    "revision_instruction",
-    "revision_draft",
-    "revision_verdict",
-    "accepted_revision",
-    "timed_out_revision",
-    "holistic_review",
-];
 
 /// The longest text an attribute may hold: 8000 characters + the marker.
 pub const MAX_TEXT_CHARS: usize = 8192;
@@ -302,11 +291,12 @@ fn agento_span(span: &SpanRecord, out: &mut Vec<Violation>) {
         out.push(violation(at.clone(), "status ERROR without `error.type`"));
     }
     if let Some(step_type) = span.text("agento.step_type")
-        && !STEP_TYPES.contains(&step_type)
+        && step_type.parse::<StepType>().is_err()
     {
+        let known: Vec<&str> = StepType::ALL.iter().map(|t| t.as_str()).collect();
         out.push(violation(
             at.clone(),
-            format!("`agento.step_type` {step_type:?} is not one of {STEP_TYPES:?}"),
+            format!("`agento.step_type` {step_type:?} is not one of {known:?}"),
         ));
     }
     if !span.is_llm_call() {

@@ -141,3 +141,20 @@ pub fn only_trace(archive: &Archive) -> &Trace {
 pub fn named<'a>(trace: &'a Trace, name: &str) -> Vec<&'a SpanRecord> {
     trace.spans.iter().filter(|s| s.name == name).collect()
 }
+
+/// `agento simulate --port 0` in `work`, and the URL it prints.
+pub fn simulate(work: &Workdir) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = work
+        .command(env!("CARGO_BIN_EXE_agento"))
+        .args(["simulate", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the simulator starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the URL");
+    (child, line.trim().to_owned())
+}
