@@ -348,7 +348,7 @@ mod tests {
         assert!(c.warnings[0].starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="));
         for good in [
             "http://127.0.0.1:4317",
-            "https://collector.example:443/otlp",
+            "https://localhost:4318/otlp",
             "http://[::1]:4318",
         ] {
             let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", good)]);
