@@ -22,7 +22,7 @@ use support::{Workdir, console, run};
 use support_reliability::{Simulator, offline};
 
 /// The number of cases in `tests/sdk/clients.py`.
-const CLIENT_CASES: usize = 26;
+const CLIENT_CASES: usize = 29;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -118,12 +118,13 @@ fn the_official_sdks_parse_every_reply_and_raise_their_own_errors() {
     assert_eq!(results.len(), CLIENT_CASES, "{results:#?}");
 }
 
-/// Validates the recorded requests of an offline run with `envs`; returns
-/// the number of requests per vendor.
-fn recorded_requests_validate(envs: &[(&str, &str)]) -> BTreeMap<String, usize> {
+/// Validates the recorded requests of an offline run with `args` and `envs`;
+/// returns the number of requests per vendor.
+fn recorded_requests_validate(args: &[&str], envs: &[(&str, &str)]) -> BTreeMap<String, usize> {
     let work = Workdir::bakery();
     let record = work.path().join("requests.jsonl");
     let output = run(offline(&work)
+        .args(args)
         .env("AGENTO_SIM_RECORD", &record)
         .envs(envs.iter().copied()));
     assert!(output.status.success(), "{}", console(&output));
@@ -142,14 +143,19 @@ fn recorded_requests_validate(envs: &[(&str, &str)]) -> BTreeMap<String, usize> 
 
 #[test]
 fn the_rust_clients_requests_validate_against_the_sdks_request_types() {
-    let defaults = recorded_requests_validate(&[]);
+    let defaults = recorded_requests_validate(&[], &[]);
     assert_eq!(
         defaults.keys().collect::<Vec<_>>(),
         ["anthropic", "gemini", "openai"]
     );
     assert!(defaults.values().all(|n| *n >= 2), "{defaults:?}");
     // A model that takes temperature, and an explicit override.
-    let tuned =
-        recorded_requests_validate(&[("OPENAI_MODEL", "gpt-4.1"), ("GEMINI_TEMPERATURE", "0.9")]);
+    let tuned = recorded_requests_validate(
+        &[],
+        &[("OPENAI_MODEL", "gpt-4.1"), ("GEMINI_TEMPERATURE", "0.9")],
+    );
     assert_eq!(tuned, defaults, "the same calls, other parameters");
+    // `--stream`: the same calls, as the SDKs' streaming request types.
+    let streamed = recorded_requests_validate(&["--stream"], &[]);
+    assert_eq!(streamed, defaults, "the same calls, streamed");
 }

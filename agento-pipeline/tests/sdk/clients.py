@@ -217,6 +217,72 @@ def _():
     raise Failed("the prose-wrapped reply parsed as JSON")
 
 
+# --- streamed answers, parsed by the SDKs' own stream readers ------------------
+
+
+@case("openai: a streamed completion parses chunk by chunk and assembles the whole reply")
+def _():
+    client = oai(URLS["normal"])
+    whole = openai_chat(client).parse().choices[0].message.content
+    stream = client.chat.completions.create(
+        model=OPENAI_MODEL,
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": DRAFT}],
+        max_completion_tokens=4096,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, finish, usage, chunks = "", None, None, 0
+    for chunk in stream:
+        chunks += 1
+        extra = unknown_fields(chunk)
+        check(not extra, f"fields ChatCompletionChunk does not know: {extra}")
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            finish = choice.finish_reason or finish
+        usage = chunk.usage or usage
+    check(text == whole, "the streamed text differs from the whole reply")
+    check(finish == "stop", f"finish_reason {finish}")
+    check(usage is not None and usage.completion_tokens > 0, f"usage {usage}")
+    return f"{chunks} chunks, {usage.total_tokens} tokens"
+
+
+@case("anthropic: a streamed message parses event by event into the whole Message")
+def _():
+    client = claude(URLS["normal"])
+    whole = anthropic_message(client).parse().content[0].text
+    with client.messages.stream(
+        model=ANTHROPIC_MODEL,
+        max_tokens=4096,
+        system="Be brief.",
+        messages=[{"role": "user", "content": DRAFT}],
+    ) as stream:
+        events = 0
+        for event in stream:
+            events += 1
+            extra = unknown_fields(event)
+            check(not extra, f"fields of {type(event).__name__} the SDK does not know: {extra}")
+        message = stream.get_final_message()
+    check(message.content[0].text == whole, "the streamed text differs from the whole reply")
+    check(message.stop_reason == "end_turn", message.stop_reason)
+    check(message.usage.output_tokens > 0, f"usage {message.usage}")
+    return f"{events} events, {message.usage.output_tokens} output tokens"
+
+
+@case("google-genai: generate_content_stream assembles the whole reply")
+def _():
+    client = gemini(URLS["normal"])
+    whole = client.models.generate_content(model=GEMINI_MODEL, contents=DRAFT).text
+    text, last, pieces = "", None, 0
+    for response in client.models.generate_content_stream(model=GEMINI_MODEL, contents=DRAFT):
+        pieces += 1
+        text += response.text or ""
+        last = response
+    check(text == whole, "the streamed text differs from the whole reply")
+    check(last.candidates[0].finish_reason == genai_types.FinishReason.STOP, str(last.candidates[0].finish_reason))
+    check(last.usage_metadata and last.usage_metadata.total_token_count, "no usage in the last chunk")
+    return f"{pieces} chunks, {last.usage_metadata.total_token_count} tokens"
+
+
 @case("openai: an unknown path is a NotFoundError in OpenAI's shape")
 def _():
     client = openai.OpenAI(base_url=f"{URLS['normal']}/v9", api_key="sk-test-dummy", max_retries=0)

@@ -1,8 +1,10 @@
 """Validates recorded requests (the simulator's AGENTO_SIM_RECORD lines) with
 the official SDKs' own request types, unknown fields forbidden:
 
-- OpenAI: `CompletionCreateParamsNonStreaming` (openai.types.chat.completion_create_params)
-- Anthropic: `MessageCreateParamsNonStreaming` (anthropic.types.message_create_params)
+- OpenAI: `CompletionCreateParamsNonStreaming`, or `…Streaming` for a body with
+  `stream: true` (openai.types.chat.completion_create_params)
+- Anthropic: `MessageCreateParamsNonStreaming`, or `…Streaming` likewise
+  (anthropic.types.message_create_params)
 - Gemini: google-genai's `Content` and `GenerationConfig` (pydantic models
   with extra='forbid'), and the request's top-level keys.
 
@@ -16,9 +18,15 @@ import sys
 import typing
 
 import pydantic
-from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+from anthropic.types.message_create_params import (
+    MessageCreateParamsNonStreaming,
+    MessageCreateParamsStreaming,
+)
 from google.genai import types as genai_types
-from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+from openai.types.chat.completion_create_params import (
+    CompletionCreateParamsNonStreaming,
+    CompletionCreateParamsStreaming,
+)
 from typing_extensions import is_typeddict
 
 GEMINI_TOP_LEVEL = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools", "toolConfig", "cachedContent"}
@@ -55,7 +63,9 @@ def adapter(tp):
 
 
 OPENAI = adapter(CompletionCreateParamsNonStreaming)
+OPENAI_STREAM = adapter(CompletionCreateParamsStreaming)
 ANTHROPIC = adapter(MessageCreateParamsNonStreaming)
+ANTHROPIC_STREAM = adapter(MessageCreateParamsStreaming)
 
 
 def typed(adapter_, body):
@@ -80,11 +90,11 @@ def check(request):
         problems += header_problems(headers, ["authorization"])
         if not headers.get("authorization", "").startswith("Bearer "):
             problems.append("authorization is not a Bearer key")
-        return "openai", problems + typed(OPENAI, body)
+        return "openai", problems + typed(OPENAI_STREAM if body.get("stream") else OPENAI, body)
     if path.endswith("/v1/messages"):
         problems += header_problems(headers, ["x-api-key", "anthropic-version"])
-        return "anthropic", problems + typed(ANTHROPIC, body)
-    if ":generateContent" in path:
+        return "anthropic", problems + typed(ANTHROPIC_STREAM if body.get("stream") else ANTHROPIC, body)
+    if ":generateContent" in path or ":streamGenerateContent" in path:
         problems += header_problems(headers, ["x-goog-api-key"])
         unknown = set(body) - GEMINI_TOP_LEVEL
         if unknown:
