@@ -108,7 +108,65 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut env = EnvReader::new(lookup);
         let sdk_disabled = env.flag("OTEL_SDK_DISABLED", false);
-        let mut otlp_enabled = env.choice(
+        let otlp = OtlpSettings::read(&mut env, sdk_disabled);
+        check_headers_and_resource(&mut env);
+        let data_dir = env
+            .text("AGENTO_DATA_DIR")
+            .map_or_else(|| PathBuf::from("data"), PathBuf::from);
+        let carrier_path = env
+            .text("AGENTO_TRACE_CONTEXT")
+            .map_or_else(|| data_dir.join("trace.context"), PathBuf::from);
+        let archive_enabled = env.choice("AGENTO_ARCHIVE", &[("on", true), ("off", false)], true);
+        let shutdown_timeout = Duration::from_millis(env.number(
+            "AGENTO_SHUTDOWN_TIMEOUT_MS",
+            0..=MAX_TIMEOUT_MS,
+            DEFAULT_SHUTDOWN_TIMEOUT_MS,
+        ));
+        let archive_buffer_spans = env.number(
+            "AGENTO_ARCHIVE_BUFFER_SPANS",
+            1..=MAX_ARCHIVE_BUFFER_SPANS,
+            DEFAULT_ARCHIVE_BUFFER_SPANS,
+        );
+        let report_always = env.choice(
+            "AGENTO_TELEMETRY_REPORT",
+            &[("always", true), ("losses", false)],
+            false,
+        );
+        Self {
+            sdk_disabled,
+            otlp_enabled: otlp.enabled,
+            protocol: otlp.protocol,
+            endpoint: otlp.endpoint,
+            export_timeout: otlp.export_timeout,
+            environment: env
+                .text("ENVIRONMENT")
+                .unwrap_or_else(|| "development".to_owned()),
+            data_dir,
+            archive_enabled,
+            carrier_path,
+            traceparent: env.text("TRACEPARENT"),
+            tracestate: env.text("TRACESTATE"),
+            shutdown_timeout,
+            report_always,
+            archive_buffer_spans,
+            warnings: env.into_warnings(),
+        }
+    }
+}
+
+/// The live-export settings read from the `OTEL_*` variables.
+struct OtlpSettings {
+    enabled: bool,
+    protocol: Protocol,
+    endpoint: String,
+    export_timeout: Duration,
+}
+
+impl OtlpSettings {
+    /// Reads the exporter, protocol, endpoint and timeout, each from its
+    /// traces-specific variable first; a malformed endpoint turns export off.
+    fn read<F: Fn(&str) -> Option<String>>(env: &mut EnvReader<F>, sdk_disabled: bool) -> Self {
+        let mut enabled = env.choice(
             "OTEL_TRACES_EXPORTER",
             &[("otlp", true), ("none", false)],
             true,
@@ -142,7 +200,7 @@ impl Config {
                 Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318".to_owned(),
             },
         };
-        if otlp_enabled
+        if enabled
             && !sdk_disabled
             && let Some((name, value)) = &endpoint_var
             && let Err(problem) = check_endpoint(value)
@@ -151,7 +209,7 @@ impl Config {
                 "{name}={value:?} is not a collector URL ({problem}; expected http://host:port \
                  or https://host:port); live export is off, the archive is still written"
             ));
-            otlp_enabled = false;
+            enabled = false;
         }
         let timeout_var = [
             "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
@@ -165,64 +223,33 @@ impl Config {
             1..=MAX_TIMEOUT_MS,
             DEFAULT_EXPORT_TIMEOUT_MS,
         ));
-        for name in [
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        ] {
-            if let Some(value) = env.text(name) {
-                check_pairs(&mut env, name, &value, "headers", PairRule::Header);
-            }
-        }
-        if let Some(value) = env.text("OTEL_RESOURCE_ATTRIBUTES") {
-            check_pairs(
-                &mut env,
-                "OTEL_RESOURCE_ATTRIBUTES",
-                &value,
-                "attributes",
-                PairRule::Attribute,
-            );
-        }
-        let data_dir = env
-            .text("AGENTO_DATA_DIR")
-            .map_or_else(|| PathBuf::from("data"), PathBuf::from);
-        let carrier_path = env
-            .text("AGENTO_TRACE_CONTEXT")
-            .map_or_else(|| data_dir.join("trace.context"), PathBuf::from);
-        let archive_enabled = env.choice("AGENTO_ARCHIVE", &[("on", true), ("off", false)], true);
-        let shutdown_timeout = Duration::from_millis(env.number(
-            "AGENTO_SHUTDOWN_TIMEOUT_MS",
-            0..=MAX_TIMEOUT_MS,
-            DEFAULT_SHUTDOWN_TIMEOUT_MS,
-        ));
-        let archive_buffer_spans = env.number(
-            "AGENTO_ARCHIVE_BUFFER_SPANS",
-            1..=MAX_ARCHIVE_BUFFER_SPANS,
-            DEFAULT_ARCHIVE_BUFFER_SPANS,
-        );
-        let report_always = env.choice(
-            "AGENTO_TELEMETRY_REPORT",
-            &[("always", true), ("losses", false)],
-            false,
-        );
         Self {
-            sdk_disabled,
-            otlp_enabled,
+            enabled,
             protocol,
             endpoint,
             export_timeout,
-            environment: env
-                .text("ENVIRONMENT")
-                .unwrap_or_else(|| "development".to_owned()),
-            data_dir,
-            archive_enabled,
-            carrier_path,
-            traceparent: env.text("TRACEPARENT"),
-            tracestate: env.text("TRACESTATE"),
-            shutdown_timeout,
-            report_always,
-            archive_buffer_spans,
-            warnings: env.into_warnings(),
         }
+    }
+}
+
+/// Warns about malformed `OTEL_EXPORTER_OTLP_*HEADERS` and `OTEL_RESOURCE_ATTRIBUTES`.
+fn check_headers_and_resource<F: Fn(&str) -> Option<String>>(env: &mut EnvReader<F>) {
+    for name in [
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ] {
+        if let Some(value) = env.text(name) {
+            check_pairs(env, name, &value, "headers", PairRule::Header);
+        }
+    }
+    if let Some(value) = env.text("OTEL_RESOURCE_ATTRIBUTES") {
+        check_pairs(
+            env,
+            "OTEL_RESOURCE_ATTRIBUTES",
+            &value,
+            "attributes",
+            PairRule::Attribute,
+        );
     }
 }
 
