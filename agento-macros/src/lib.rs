@@ -287,3 +287,5 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
     });
     finish(result, item)
 }
+#[cfg(test)]
+mod snap;

@@ -7,7 +7,8 @@ use syn::ItemFn;
 use syn::spanned::Spanned;
 
 use crate::args::{ModuleArgs, Role};
-use crate::function::{allow_generated, facade, fake_return_edge, with_body};
+use crate::expand::outcome;
+use crate::function::{bind_result, facade, instrumented};
 
 /// Checks the function and generates the instrumented one.
 pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenStream> {
@@ -45,66 +46,34 @@ pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenSt
     } else {
         quote!(::std::option::Option::None)
     };
-    let block = &function.block;
-    let is_async = function.sig.asyncness.is_some();
-    let original_output = crate::function::value_type(&function);
-    let run = if is_async {
-        quote! {
-            __agento_module.instrument(async move {
-                let __agento_outcome: #original_output = #block;
-                __agento_outcome
-            }).await
-        }
-    } else {
-        quote! {
-            {
-                let __agento_attached = __agento_module.enter();
-                let __agento_outcome: #original_output = (move || #block)();
-                ::std::mem::drop(__agento_attached);
-                __agento_outcome
-            }
-        }
-    };
-    let failure = quote! {
-        {
-            #[allow(unused_imports)]
-            use #private::outcome_probe::{ViaInfo as _, ViaOutcome as _};
-            (&#private::outcome_probe::OutcomeProbe(&__agento_outcome)).failure()
-        }
-    };
+    let run = bind_result(
+        &function,
+        &private,
+        &quote!(__agento_module.context()),
+        true,
+    );
+    let failure = outcome::failure(&private);
     let finish = if is_main {
-        quote! {
-            let __agento_failure = #failure;
-            __agento_module.exit_code_reported(__agento_outcome, __agento_failure)
-        }
+        quote!(exit_code_reported)
     } else {
-        quote! {
-            let __agento_failure = #failure;
-            __agento_module.finish_reported(__agento_outcome, __agento_failure)
-        }
+        quote!(finish_reported)
     };
-    let allow = allow_generated();
-    let fake_return = if is_main {
-        TokenStream::new()
-    } else {
-        fake_return_edge(&function)
-    };
-    let body = quote! {
-        #fake_return
-        #allow
-        static __AGENTO_MODULE: #private::ModuleSpec = #private::ModuleSpec {
-            name: #name,
-            role: #private::ModuleRole::#role,
-        };
-        #goal_binding
-        let __agento_module = #private::ModuleRun::start(&__AGENTO_MODULE, #goal_arg);
-        #allow
-        let __agento_outcome = #run;
-        #finish
-    };
-    let mut function = function;
+    let mut signature = function.clone();
     if is_main {
-        function.sig.output = syn::parse_quote!(-> ::std::process::ExitCode);
+        signature.sig.output = syn::parse_quote!(-> ::std::process::ExitCode);
     }
-    Ok(with_body(&function, &body))
+    Ok(instrumented(
+        &signature,
+        &quote! {
+            static __AGENTO_MODULE: #private::ModuleSpec = #private::ModuleSpec {
+                name: #name,
+                role: #private::ModuleRole::#role,
+            };
+            #goal_binding
+            let __agento_module = #private::ModuleRun::start(&__AGENTO_MODULE, #goal_arg);
+            #run
+            let __agento_failure = #failure;
+            __agento_module.#finish(__agento_result, __agento_failure)
+        },
+    ))
 }
