@@ -119,8 +119,7 @@ impl ModuleArgs {
             }
             set_once(&mut self.name, name, meta)
         } else if meta.path.is_ident("goal") {
-            let goal = expr(meta)?;
-            set_once(&mut self.goal, goal, meta)
+            set_once(&mut self.goal, expr(meta)?, meta)
         } else if meta.path.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {
@@ -178,35 +177,25 @@ impl LlmArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("system") {
-            let system = parse_system(meta)?;
-            set_once(&mut self.system, system, meta)
+            set_once(&mut self.system, parse_system(meta)?, meta)
         } else if p.is_ident("model") {
-            let model = expr(meta)?;
-            set_once(&mut self.model, model, meta)
+            set_once(&mut self.model, expr(meta)?, meta)
         } else if p.is_ident("temperature") {
-            let value = expr(meta)?;
-            set_once(&mut self.temperature, value, meta)
+            set_once(&mut self.temperature, expr(meta)?, meta)
         } else if p.is_ident("max_tokens") {
-            let value = expr(meta)?;
-            set_once(&mut self.max_tokens, value, meta)
+            set_once(&mut self.max_tokens, expr(meta)?, meta)
         } else if p.is_ident("operation") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.operation, value, meta)
+            set_once(&mut self.operation, lit_str(meta)?, meta)
         } else if p.is_ident("name") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.name, value, meta)
+            set_once(&mut self.name, lit_str(meta)?, meta)
         } else if p.is_ident("step_type") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_type, value, meta)
+            set_once(&mut self.step_type, expr(meta)?, meta)
         } else if p.is_ident("system_prompt") {
-            let value = expr(meta)?;
-            set_once(&mut self.system_prompt, value, meta)
+            set_once(&mut self.system_prompt, expr(meta)?, meta)
         } else if p.is_ident("step_name") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_name, value, meta)
+            set_once(&mut self.step_name, expr(meta)?, meta)
         } else if p.is_ident("prompt") {
-            let value = expr(meta)?;
-            set_once(&mut self.prompt, value, meta)
+            set_once(&mut self.prompt, expr(meta)?, meta)
         } else if p.is_ident("skip") {
             let mut skip = Skip::default();
             meta.parse_nested_meta(|item| {
@@ -428,8 +417,7 @@ impl StepArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("name") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.name, value, meta)
+            set_once(&mut self.name, lit_str(meta)?, meta)
         } else if p.is_ident("kind") {
             let kind: Ident = meta.value()?.parse().map_err(|error| {
                 syn::Error::new(
@@ -463,8 +451,7 @@ impl StepArgs {
             })?;
             set_once(&mut self.fields, fields, meta)
         } else if p.is_ident("step_type") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_type, value, meta)
+            set_once(&mut self.step_type, expr(meta)?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {
