@@ -391,6 +391,29 @@ impl StepKind {
         ("EVALUATOR", StepKind::Evaluator),
     ];
 
+    /// The kind written as `kind`; anything else is an error spanned at it that
+    /// names the kinds (and the one meant, for a near miss such as `chain`).
+    fn from_ident(kind: &Ident) -> syn::Result<Self> {
+        let written = kind.to_string();
+        if let Some(&(_, parsed)) = Self::ALL.iter().find(|(name, _)| written == *name) {
+            return Ok(parsed);
+        }
+        let hint = if written.eq_ignore_ascii_case("LLM") {
+            "a model call gets its LLM span from `#[llm_span]`; a step takes one of CHAIN, TOOL, AGENT, EVALUATOR".to_owned()
+        } else {
+            let near = Self::ALL
+                .iter()
+                .find(|(name, _)| edit_distance(name, &written.to_ascii_uppercase()) <= 2)
+                .map(|(name, _)| format!("did you mean `kind = {name}`? "))
+                .unwrap_or_default();
+            format!("{near}expected one of CHAIN, TOOL, AGENT, EVALUATOR")
+        };
+        Err(syn::Error::new(
+            kind.span(),
+            format_args!("unknown kind `{written}`: {hint}"),
+        ))
+    }
+
     /// The variant of the runtime's `SpanKind` with the same name.
     pub(crate) fn variant(self) -> Ident {
         let name = match self {
@@ -425,14 +448,7 @@ impl StepArgs {
                     "`kind` takes one of CHAIN, TOOL, AGENT, EVALUATOR, e.g. `kind = TOOL`",
                 )
             })?;
-            let Some(&(_, parsed)) = StepKind::ALL.iter().find(|(name, _)| kind == name) else {
-                return Err(syn::Error::new(
-                    kind.span(),
-                    format_args!(
-                        "unknown kind `{kind}`: expected one of CHAIN, TOOL, AGENT, EVALUATOR"
-                    ),
-                ));
-            };
+            let parsed = StepKind::from_ident(&kind)?;
             set_once(&mut self.kind, parsed, meta)
         } else if p.is_ident("fields") {
             let mut fields = Vec::new();
