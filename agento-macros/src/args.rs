@@ -55,6 +55,13 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     })
 }
 
+/// A whole number; anything else is an error saying `hint`.
+fn lit_int(meta: &ParseNestedMeta<'_>, hint: &str) -> syn::Result<LitInt> {
+    meta.value()?
+        .parse()
+        .map_err(|error| syn::Error::new(error.span(), hint))
+}
+
 fn expr(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
     meta.value()?.parse::<Expr>()
 }
@@ -197,21 +204,7 @@ impl LlmArgs {
         } else if p.is_ident("prompt") {
             set_once(&mut self.prompt, expr(meta)?, meta)
         } else if p.is_ident("skip") {
-            let mut skip = Skip::default();
-            meta.parse_nested_meta(|item| {
-                if item.path.is_ident("prompt") {
-                    skip.prompt = true;
-                } else if item.path.is_ident("response") {
-                    skip.response = true;
-                } else {
-                    return Err(item.error(format_args!(
-                        "`skip` takes `prompt` and/or `response` (the texts not to record), not `{}`",
-                        path_text(&item.path)
-                    )));
-                }
-                Ok(())
-            })?;
-            set_once(&mut self.skip, skip, meta)
+            set_once(&mut self.skip, parse_skip(meta)?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else if p.is_ident("stream") {
@@ -227,6 +220,25 @@ impl LlmArgs {
             ))
         }
     }
+}
+
+/// `skip(prompt, response)`.
+fn parse_skip(meta: &ParseNestedMeta<'_>) -> syn::Result<Skip> {
+    let mut skip = Skip::default();
+    meta.parse_nested_meta(|item| {
+        if item.path.is_ident("prompt") {
+            skip.prompt = true;
+        } else if item.path.is_ident("response") {
+            skip.response = true;
+        } else {
+            return Err(item.error(format_args!(
+                "`skip` takes `prompt` and/or `response` (the texts not to record), not `{}`",
+                path_text(&item.path)
+            )));
+        }
+        Ok(())
+    })?;
+    Ok(skip)
 }
 
 fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
@@ -318,9 +330,7 @@ impl RetryArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("max") {
-            let lit: LitInt = meta.value()?.parse().map_err(|error| {
-                syn::Error::new(error.span(), "`max` takes a whole number, e.g. `max = 3`")
-            })?;
+            let lit = lit_int(meta, "`max` takes a whole number, e.g. `max = 3`")?;
             let max: u32 = lit.base10_parse()?;
             if max == 0 {
                 return Err(syn::Error::new(
@@ -338,29 +348,13 @@ impl RetryArgs {
             })?;
             set_once(&mut self.retry_if, path, meta)
         } else if p.is_ident("backoff") {
-            let lit = lit_str(meta)?;
-            let kind = match lit.value().as_str() {
-                "exponential" => BackoffKind::Exponential,
-                "none" => BackoffKind::None,
-                other => {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format_args!(
-                            "unknown backoff {other:?}: write `backoff = \"exponential\"` or `backoff = \"none\"`"
-                        ),
-                    ));
-                }
-            };
-            set_once(&mut self.backoff, kind, meta)
+            set_once(&mut self.backoff, BackoffKind::parse(meta)?, meta)
         } else if p.is_ident("base_ms") {
-            let lit: LitInt = meta.value()?.parse().map_err(|error| {
-                syn::Error::new(
-                    error.span(),
-                    "`base_ms` takes a whole number of milliseconds, e.g. `base_ms = 500`",
-                )
-            })?;
-            let base: u64 = lit.base10_parse()?;
-            set_once(&mut self.base_ms, base, meta)
+            let lit = lit_int(
+                meta,
+                "`base_ms` takes a whole number of milliseconds, e.g. `base_ms = 500`",
+            )?;
+            set_once(&mut self.base_ms, lit.base10_parse()?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {
@@ -368,6 +362,23 @@ impl RetryArgs {
                 meta,
                 "`max = N`, `retry_if = path`, `backoff = \"exponential\" | \"none\"`, `base_ms = N`, `crate = path`",
             ))
+        }
+    }
+}
+
+impl BackoffKind {
+    /// `backoff = "exponential" | "none"`.
+    fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Self> {
+        let lit = lit_str(meta)?;
+        match lit.value().as_str() {
+            "exponential" => Ok(BackoffKind::Exponential),
+            "none" => Ok(BackoffKind::None),
+            other => Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "unknown backoff {other:?}: write `backoff = \"exponential\"` or `backoff = \"none\"`"
+                ),
+            )),
         }
     }
 }

@@ -63,31 +63,28 @@ pub(crate) fn desugar(function: &ItemFn, macro_name: &str) -> syn::Result<(ItemF
     let ReturnType::Type(_, ty) = &function.sig.output else {
         return Ok((function.clone(), Resugar::AsWritten));
     };
-    if let Some(output) = impl_future_output(ty) {
-        let block = single_async_block(function).ok_or_else(|| {
-            not_one_future(
-                function,
-                macro_name,
-                "`impl Future`",
-                "one `async move { … }` block",
-            )
-        })?;
-        let desugared = as_async_fn(function, output, block);
-        return Ok((desugared, Resugar::ImplFuture(function.clone())));
-    }
-    if let Some(output) = boxed_future_output(ty) {
-        let block = box_pinned_async_block(function).ok_or_else(|| {
-            not_one_future(
-                function,
-                macro_name,
-                "a boxed future",
-                "one `Box::pin(async move { … })`",
-            )
-        })?;
-        let desugared = as_async_fn(function, output, block);
-        return Ok((desugared, Resugar::BoxPin(function.clone())));
-    }
-    Ok((function.clone(), Resugar::AsWritten))
+    let (output, block, resugar) = if let Some(output) = impl_future_output(ty) {
+        let block = single_async_block(function);
+        let written = ("`impl Future`", "one `async move { … }` block");
+        (
+            output,
+            block.ok_or(written),
+            Resugar::ImplFuture(function.clone()),
+        )
+    } else if let Some(output) = boxed_future_output(ty) {
+        let block = box_pinned_async_block(function);
+        let written = ("a boxed future", "one `Box::pin(async move { … })`");
+        (
+            output,
+            block.ok_or(written),
+            Resugar::BoxPin(function.clone()),
+        )
+    } else {
+        return Ok((function.clone(), Resugar::AsWritten));
+    };
+    let block =
+        block.map_err(|(returns, body)| not_one_future(function, macro_name, returns, body))?;
+    Ok((as_async_fn(function, output, block), resugar))
 }
 
 /// The error for a function returning a future (`returns`) whose body is not

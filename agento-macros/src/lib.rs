@@ -115,7 +115,7 @@ pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
                 "`#[agento_module]` runs a whole stage; put `#[{name}]` on the functions it calls, not on the module's entry"
             )
         })?;
-        let expanded = expand::module::expand(&args, function.clone())?;
+        let expanded = expand::module::expand(&args, &function)?;
         Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)

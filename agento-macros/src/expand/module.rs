@@ -10,8 +10,8 @@ use crate::args::{ModuleArgs, Role};
 use crate::expand::outcome;
 use crate::function::{bind_result, facade, instrumented};
 
-/// Checks the function and generates the instrumented one.
-pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenStream> {
+/// Checks that the function can be a stage's entry: no parameters, not generic.
+fn check(function: &ItemFn) -> syn::Result<()> {
     if let Some(input) = function.sig.inputs.first() {
         return Err(syn::Error::new(
             input.span(),
@@ -24,8 +24,12 @@ pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenSt
             "`#[agento_module]` goes on a non-generic function such as `fn main()` or `fn run()`",
         ));
     }
-    let private = facade(args.krate.as_ref());
-    let is_main = function.sig.ident == "main";
+    Ok(())
+}
+
+/// Statements declaring the `static` spec of the module and starting it as
+/// `__agento_module` (the goal evaluated here).
+fn start(args: &ModuleArgs, private: &TokenStream) -> TokenStream {
     let role = match args.role() {
         Role::Root => quote!(Root),
         Role::First => quote!(First),
@@ -36,41 +40,44 @@ pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenSt
         || quote!(::std::option::Option::None),
         |n| quote!(::std::option::Option::Some(#n)),
     );
-    let goal_binding = args.goal.as_ref().map(|goal| {
-        quote! { let __agento_goal = #goal; }
-    });
-    let goal_arg = if args.goal.is_some() {
-        quote!(::std::option::Option::Some(
-            ::std::convert::AsRef::<str>::as_ref(&__agento_goal)
-        ))
-    } else {
-        quote!(::std::option::Option::None)
+    let (goal_binding, goal_arg) = match &args.goal {
+        Some(goal) => (
+            quote! { let __agento_goal = #goal; },
+            quote!(::std::option::Option::Some(
+                ::std::convert::AsRef::<str>::as_ref(&__agento_goal)
+            )),
+        ),
+        None => (TokenStream::new(), quote!(::std::option::Option::None)),
     };
-    let run = bind_result(
-        &function,
-        &private,
-        &quote!(__agento_module.context()),
-        true,
-    );
+    quote! {
+        static __AGENTO_MODULE: #private::ModuleSpec = #private::ModuleSpec {
+            name: #name,
+            role: #private::ModuleRole::#role,
+        };
+        #goal_binding
+        let __agento_module = #private::ModuleRun::start(&__AGENTO_MODULE, #goal_arg);
+    }
+}
+
+/// Checks the function and generates the instrumented one. On `main`, the
+/// outcome becomes the process exit code (the signature returns `ExitCode`).
+pub(crate) fn expand(args: &ModuleArgs, function: &ItemFn) -> syn::Result<TokenStream> {
+    check(function)?;
+    let private = facade(args.krate.as_ref());
+    let start = start(args, &private);
+    let run = bind_result(function, &private, &quote!(__agento_module.context()), true);
     let failure = outcome::failure(&private);
-    let finish = if is_main {
+    let mut signature = function.clone();
+    let finish = if function.sig.ident == "main" {
+        signature.sig.output = syn::parse_quote!(-> ::std::process::ExitCode);
         quote!(exit_code_reported)
     } else {
         quote!(finish_reported)
     };
-    let mut signature = function.clone();
-    if is_main {
-        signature.sig.output = syn::parse_quote!(-> ::std::process::ExitCode);
-    }
     Ok(instrumented(
         &signature,
         &quote! {
-            static __AGENTO_MODULE: #private::ModuleSpec = #private::ModuleSpec {
-                name: #name,
-                role: #private::ModuleRole::#role,
-            };
-            #goal_binding
-            let __agento_module = #private::ModuleRun::start(&__AGENTO_MODULE, #goal_arg);
+            #start
             #run
             let __agento_failure = #failure;
             __agento_module.#finish(__agento_result, __agento_failure)

@@ -110,6 +110,34 @@ pub(crate) fn attempts(
     }
 }
 
+/// What an attempt does around the body: statements starting its span, the
+/// context the body runs in, and statements recording the result and ending
+/// the span. Over `#[llm_span]` the attempt span is the LLM span, started
+/// here; otherwise the driver opens it and these are empty.
+fn attempt_span(
+    llm_args: Option<&LlmArgs>,
+    function: &ItemFn,
+    private: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let Some(llm_args) = llm_args else {
+        return (
+            TokenStream::new(),
+            quote!(__agento_attempt.context()),
+            TokenStream::new(),
+        );
+    };
+    let span = quote!(__agento_llm_span);
+    let record = llm::record(llm_args, function, private, &span);
+    (
+        start_attempt_span(&llm::start_span(llm_args, private)),
+        quote!(#span.context()),
+        quote! {
+            #record
+            ::std::mem::drop(#span);
+        },
+    )
+}
+
 /// Generates the instrumented function. `llm_args` are those of an
 /// `#[llm_span]` written directly below, which this expansion takes over.
 pub(crate) fn expand(
@@ -127,25 +155,7 @@ pub(crate) fn expand(
     let private = facade(args.krate.as_ref());
     let retry_spec = retry_spec(args, llm_args, function, &private);
     let llm_spec = llm_args.map(|a| llm::spec(a, function, &private));
-    let (start_llm, cx, record_llm) = match llm_args {
-        Some(a) => {
-            let span = quote!(__agento_llm_span);
-            let record = llm::record(a, function, &private, &span);
-            (
-                start_attempt_span(&llm::start_span(a, &private)),
-                quote!(#span.context()),
-                quote! {
-                    #record
-                    ::std::mem::drop(#span);
-                },
-            )
-        }
-        None => (
-            TokenStream::new(),
-            quote!(__agento_attempt.context()),
-            TokenStream::new(),
-        ),
-    };
+    let (start_llm, cx, record_llm) = attempt_span(llm_args, function, &private);
     let run = bind_result(function, &private, &cx, false);
     let report = outcome::report(&private);
     let retryable = retryable(args);
