@@ -11,10 +11,12 @@ use crate::function::{allow_generated, facade, fake_return_edge, with_body};
 
 /// Checks the function and generates the instrumented one.
 pub(crate) fn expand(args: &ModuleArgs, function: ItemFn) -> syn::Result<TokenStream> {
-    if let Some(input) = function.sig.inputs.first() {
+    if let Some(input) = function.sig.inputs.first()
+        && function.sig.ident == "main"
+    {
         return Err(syn::Error::new(
             input.span(),
-            "`#[agento_module]` runs a whole stage and takes no parameters: read inputs inside the function (files, `std::env::args`, a parser such as clap) and call it as `run()`",
+            "`#[agento_module]` on `main` takes no parameters: read inputs inside it (`std::env::args`, a parser such as clap), or put the attribute on a stage function that `main` calls with them",
         ));
     }
     if !function.sig.generics.params.is_empty() {
