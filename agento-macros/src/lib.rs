@@ -94,7 +94,8 @@ fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
 /// receives `agent.final_response`), `goal = <expr>` (recorded as `user_goal`),
 /// `crate = path`.
 ///
-/// The function takes no parameters and returns `()`, `ExitCode` or
+/// A stage function may take parameters (what the stage needs from its
+/// caller; they are not recorded); `main` takes none. It returns `()`, `ExitCode` or
 /// `Result<T, E: Display>`. On `async fn main`, write `#[agento_module]` above
 /// `#[tokio::main]`.
 ///

@@ -75,7 +75,7 @@ pub use span::{SpanGuard, SpanKind, record_text};
 pub use stream::{LlmChunk, LlmStream};
 pub use telemetry::{Telemetry, TelemetryBuilder};
 pub use tracer::SCOPE_NAME;
-pub use usage::TokenUsage;
+pub use usage::{TokenCounts, TokenUsage};
 
 /// Re-exported so that users and generated code use the same versions.
 pub use opentelemetry;

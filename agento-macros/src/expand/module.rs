@@ -10,12 +10,15 @@ use crate::args::{ModuleArgs, Role};
 use crate::expand::outcome;
 use crate::function::{bind_result, facade, instrumented};
 
-/// Checks that the function can be a stage's entry: no parameters, not generic.
+/// Checks that the function can be a stage's entry: not generic, and no
+/// parameters on `main` (a stage function takes what its caller gives it).
 fn check(function: &ItemFn) -> syn::Result<()> {
-    if let Some(input) = function.sig.inputs.first() {
+    if let Some(input) = function.sig.inputs.first()
+        && function.sig.ident == "main"
+    {
         return Err(syn::Error::new(
             input.span(),
-            "`#[agento_module]` runs a whole stage and takes no parameters: read inputs inside the function (files, `std::env::args`, a parser such as clap) and call it as `run()`",
+            "`#[agento_module]` on `main` takes no parameters: read inputs inside it (`std::env::args`, a parser such as clap), or put the attribute on a stage function that `main` calls with them",
         ));
     }
     if !function.sig.generics.params.is_empty() {
