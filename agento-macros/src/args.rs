@@ -241,25 +241,11 @@ fn parse_skip(meta: &ParseNestedMeta<'_>) -> syn::Result<Skip> {
     Ok(skip)
 }
 
+/// `system = "gemini" | "openai" | "anthropic" | other("provider")`.
 fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
     let value = meta.value()?;
     if value.peek(LitStr) {
-        let lit: LitStr = value.parse()?;
-        let name = lit.value();
-        if KNOWN_SYSTEMS.contains(&name.as_str()) {
-            return Ok(System { name });
-        }
-        let hint = KNOWN_SYSTEMS
-            .iter()
-            .find(|known| edit_distance(known, &name) <= 2)
-            .map(|known| format!("did you mean \"{known}\"? "))
-            .unwrap_or_default();
-        return Err(syn::Error::new(
-            lit.span(),
-            format_args!(
-                "unknown system {name:?}: {hint}expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
-            ),
-        ));
+        return known_system(&value.parse()?);
     }
     let call: syn::ExprCall = value.parse().map_err(|error| {
         syn::Error::new(
@@ -267,6 +253,31 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
             "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")`",
         )
     })?;
+    other_system(&call)
+}
+
+/// A vendor named by a string literal: one of [`KNOWN_SYSTEMS`], or an error
+/// with the one meant for a near miss.
+fn known_system(lit: &LitStr) -> syn::Result<System> {
+    let name = lit.value();
+    if KNOWN_SYSTEMS.contains(&name.as_str()) {
+        return Ok(System { name });
+    }
+    let hint = KNOWN_SYSTEMS
+        .iter()
+        .find(|known| edit_distance(known, &name) <= 2)
+        .map(|known| format!("did you mean \"{known}\"? "))
+        .unwrap_or_default();
+    Err(syn::Error::new(
+        lit.span(),
+        format_args!(
+            "unknown system {name:?}: {hint}expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
+        ),
+    ))
+}
+
+/// `other("provider")`: any other vendor, named by one word.
+fn other_system(call: &syn::ExprCall) -> syn::Result<System> {
     let is_other = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("other"));
     let arg = match (is_other, call.args.len(), call.args.first()) {
         (
@@ -276,10 +287,10 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
                 lit: syn::Lit::Str(s),
                 ..
             })),
-        ) => s.clone(),
+        ) => s,
         _ => {
             return Err(syn::Error::new_spanned(
-                &call,
+                call,
                 "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")` with one string literal",
             ));
         }

@@ -302,13 +302,9 @@ fn stream_attempt(
     );
     let run = bind_result(function, private, &quote!(#span.context()), false);
     let report_item = report_closure(private, shape);
+    let first_failure = first_item_failure(retry);
     let stream = llm_stream(private, args, &span, &quote!(__agento_report_item));
     let retryable = retry::retryable(retry);
-    let error_binding = if retry.retry_if.is_some() {
-        quote!(__agento_error)
-    } else {
-        quote!(_)
-    };
     let on_err = record_call_error(private, &span);
     quote! {
         #start
@@ -317,18 +313,7 @@ fn stream_attempt(
         let (__agento_result, __agento_failure) = match __agento_result {
             ::std::result::Result::Ok(__agento_stream) => {
                 let __agento_peeked = #private::Peeked::first(::std::boxed::Box::pin(#stream)).await;
-                let __agento_failure = match __agento_peeked.first_item() {
-                    ::std::option::Option::Some(__agento_item) => {
-                        __agento_report_item(__agento_item).map(|__agento_report| {
-                            let __agento_retryable = match __agento_item {
-                                ::std::result::Result::Err(#error_binding) => #retryable,
-                                ::std::result::Result::Ok(_) => false,
-                            };
-                            (__agento_report, __agento_retryable)
-                        })
-                    }
-                    ::std::option::Option::None => ::std::option::Option::None,
-                };
+                let __agento_failure = #first_failure;
                 (::std::result::Result::Ok(__agento_peeked), __agento_failure)
             }
             ::std::result::Result::Err(__agento_error_value) => {
@@ -341,6 +326,32 @@ fn stream_attempt(
                 )
             }
         };
+    }
+}
+
+/// An expression: the failure of a stream whose first item (in
+/// `__agento_peeked`) is an `Err`, with whether to retry it; `None` for a
+/// chunk or an empty stream.
+fn first_item_failure(retry: &RetryArgs) -> TokenStream {
+    let retryable = retry::retryable(retry);
+    let error_binding = if retry.retry_if.is_some() {
+        quote!(__agento_error)
+    } else {
+        quote!(_)
+    };
+    quote! {
+        match __agento_peeked.first_item() {
+            ::std::option::Option::Some(__agento_item) => {
+                __agento_report_item(__agento_item).map(|__agento_report| {
+                    let __agento_retryable = match __agento_item {
+                        ::std::result::Result::Err(#error_binding) => #retryable,
+                        ::std::result::Result::Ok(_) => false,
+                    };
+                    (__agento_report, __agento_retryable)
+                })
+            }
+            ::std::option::Option::None => ::std::option::Option::None,
+        }
     }
 }
 
