@@ -49,7 +49,7 @@ pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime as runtime;
 pub use agento_runtime::{
     ErrorInfo, LlmChunk, LlmResponse, SpanGuard, SpanKind, StepField, StepType, Telemetry,
-    TokenUsage, record_expected_response, record_final_response, record_module_input,
+    TokenCounts, TokenUsage, record_expected_response, record_final_response, record_module_input,
     record_module_output, record_text, record_user_goal,
 };
 

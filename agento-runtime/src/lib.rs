@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+mod attempt;
 pub mod attributes;
 pub mod backoff;
 pub mod carrier;
@@ -57,6 +58,7 @@ pub mod usage;
 #[doc(hidden)]
 pub use secrets as scrub;
 
+pub use attempt::AttemptMarker;
 pub use backoff::Backoff;
 pub use contract::StepType;
 pub use error::{ErrorInfo, ErrorReport, record_error};
@@ -67,13 +69,13 @@ pub use module::{
     record_final_response, record_module_input, record_module_output, record_user_goal,
 };
 pub use response::LlmResponse;
-pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};
+pub use retry::{Attempt, Retry, RetrySpec, RetryStep};
 pub use run::RunId;
 pub use span::{SpanGuard, SpanKind, record_text};
 pub use stream::{LlmChunk, LlmStream};
 pub use telemetry::{Telemetry, TelemetryBuilder};
 pub use tracer::SCOPE_NAME;
-pub use usage::TokenUsage;
+pub use usage::{TokenCounts, TokenUsage};
 
 /// Re-exported so that users and generated code use the same versions.
 pub use opentelemetry;

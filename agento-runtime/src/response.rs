@@ -9,9 +9,9 @@ use crate::usage::TokenUsage;
 ///
 /// ```
 /// use agento_runtime::response::LlmResponse;
-/// use agento_runtime::usage::{OpenAiUsage, TokenUsage};
+/// use agento_runtime::usage::{TokenCounts, TokenUsage};
 ///
-/// struct Reply { text: String, usage: OpenAiUsage, model: String, finish: Vec<String> }
+/// struct Reply { text: String, usage: TokenCounts, model: String, finish: Vec<String> }
 ///
 /// impl LlmResponse for Reply {
 ///     fn text(&self) -> &str { &self.text }

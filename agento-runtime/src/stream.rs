@@ -67,10 +67,10 @@ use crate::usage::TokenUsage;
 ///
 /// ```
 /// use agento_runtime::stream::LlmChunk;
-/// use agento_runtime::usage::OpenAiUsage;
+/// use agento_runtime::usage::TokenCounts;
 /// use agento_runtime::TokenUsage;
 ///
-/// struct Chunk { delta: String, usage: Option<OpenAiUsage>, finish: Option<String> }
+/// struct Chunk { delta: String, usage: Option<TokenCounts>, finish: Option<String> }
 ///
 /// impl LlmChunk for Chunk {
 ///     fn text_delta(&self) -> &str { &self.delta }
@@ -137,11 +137,11 @@ impl MergedUsage {
     ///
     /// ```
     /// use agento_runtime::stream::MergedUsage;
-    /// use agento_runtime::usage::AnthropicUsage;
+    /// use agento_runtime::usage::TokenCounts;
     /// use agento_runtime::TokenUsage;
     /// let mut merged = MergedUsage::default();
-    /// merged.merge(&AnthropicUsage { input_tokens: 12, output_tokens: 1, ..Default::default() });
-    /// merged.merge(&AnthropicUsage { input_tokens: 12, output_tokens: 40, ..Default::default() });
+    /// merged.merge(&TokenCounts::new(12, 1));
+    /// merged.merge(&TokenCounts::new(12, 40));
     /// assert_eq!((merged.input_tokens(), merged.output_tokens()), (Some(12), Some(40)));
     /// ```
     pub fn merge(&mut self, usage: &dyn TokenUsage) {
