@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+mod attempt;
 pub mod attributes;
 pub mod backoff;
 pub mod carrier;
@@ -57,6 +58,7 @@ pub mod usage;
 #[doc(hidden)]
 pub use secrets as scrub;
 
+pub use attempt::AttemptMarker;
 pub use backoff::Backoff;
 pub use contract::StepType;
 pub use error::{ErrorInfo, ErrorReport, record_error};
@@ -67,7 +69,7 @@ pub use module::{
     record_final_response, record_module_input, record_module_output, record_user_goal,
 };
 pub use response::LlmResponse;
-pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};
+pub use retry::{Attempt, Retry, RetrySpec, RetryStep};
 pub use run::RunId;
 pub use span::{SpanGuard, SpanKind, record_text};
 pub use stream::{LlmChunk, LlmStream};
