@@ -266,7 +266,7 @@ static PIPELINE: Mutex<Option<Pipeline>> = Mutex::new(None);
 
 /// Where and how often metrics are exported, from the environment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// Whether metrics are exported over OTLP.
     pub enabled: bool,
     /// The full URL (HTTP) or address (gRPC) of the metrics receiver.
@@ -284,20 +284,6 @@ impl MetricsConfig {
     /// (else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics` for HTTP) and
     /// `OTEL_METRIC_EXPORT_INTERVAL` through `lookup`; `traces` is the trace
     /// configuration (protocol, whether OTLP is on).
-    ///
-    /// ```
-    /// use agento_runtime::config::Config;
-    /// use agento_runtime::metrics::MetricsConfig;
-    /// let env = |name: &str| match name {
-    ///     "OTEL_METRICS_EXPORTER" => Some("otlp".to_owned()),
-    ///     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" => Some("http://127.0.0.1:4318/v1/metrics".to_owned()),
-    ///     "OTEL_METRIC_EXPORT_INTERVAL" => Some("500".to_owned()),
-    ///     _ => None,
-    /// };
-    /// let config = MetricsConfig::from_lookup(&Config::from_lookup(env), env);
-    /// assert!(config.enabled);
-    /// assert_eq!(config.interval, std::time::Duration::from_millis(500));
-    /// ```
     pub fn from_lookup(traces: &Config, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut warnings = Vec::new();
@@ -481,6 +467,21 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         };
         MetricsConfig::from_lookup(&Config::from_lookup(lookup), lookup)
+    }
+
+    #[test]
+    fn an_explicit_endpoint_and_interval_are_used() {
+        let config = config(&[
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "http://127.0.0.1:4318/v1/metrics",
+            ),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+        ]);
+        assert!(config.enabled);
+        assert_eq!(config.endpoint, "http://127.0.0.1:4318/v1/metrics");
+        assert_eq!(config.interval, Duration::from_millis(500));
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! (how many chunks arrived).
 //!
 //! ```
-//! use agento_runtime::stream::{LlmChunk, LlmStream};
-//! use agento_runtime::{ErrorReport, LlmRequest, LlmSpec, SpanGuard};
+//! use agento_runtime::__private::{LlmRequest, LlmSpec, LlmStream};
+//! use agento_runtime::{ErrorReport, LlmChunk, SpanGuard};
 //! use futures_util::StreamExt;
 //!
 //! struct Delta(&'static str);
@@ -66,7 +66,7 @@ use crate::usage::TokenUsage;
 /// output tokens last).
 ///
 /// ```
-/// use agento_runtime::stream::LlmChunk;
+/// use agento_runtime::LlmChunk;
 /// use agento_runtime::usage::OpenAiUsage;
 /// use agento_runtime::TokenUsage;
 ///
@@ -313,7 +313,7 @@ impl<S, F> std::fmt::Debug for LlmStream<S, F> {
 ///
 /// ```
 /// // Outside any span this is a no-op.
-/// agento_runtime::stream::record_streamed(Some(0.25), 12);
+/// agento_runtime::record_streamed(Some(0.25), 12);
 /// ```
 pub fn record_streamed(time_to_first_chunk: Option<f64>, chunks: u64) {
     let mut attributes = vec![

@@ -38,7 +38,7 @@ pub struct RunInfo {
 /// The run of the active [`Telemetry`](super::Telemetry), if one is active.
 ///
 /// ```
-/// assert!(agento_runtime::telemetry::current_run().is_none());
+/// assert!(agento_runtime::current_run().is_none());
 /// ```
 pub fn current_run() -> Option<RunInfo> {
     ACTIVE

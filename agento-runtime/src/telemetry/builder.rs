@@ -99,8 +99,8 @@ impl TelemetryBuilder {
     }
 
     /// Also run `processor` on every span. It sits behind the secrets stage
-    /// ([`SecretsStage`]): every span it receives at its end is already
-    /// scrubbed.
+    /// (see [`secrets`](crate::secrets)): every span it receives at its end is
+    /// already scrubbed.
     #[must_use]
     pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
         self.extra.push(Box::new(move |processors| {
