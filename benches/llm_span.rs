@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use agento::runtime::usage::OpenAiUsage;
-use agento::{LlmResponse, TokenUsage, llm_span, retry_spans};
+use agento::{LlmResponse, TokenCounts, TokenUsage, llm_span, retry_spans};
 use criterion::Criterion;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
@@ -42,7 +41,7 @@ const MODEL: &str = "gpt-4.1";
 
 struct Reply {
     text: Arc<str>,
-    usage: OpenAiUsage,
+    usage: TokenCounts,
 }
 
 impl LlmResponse for Reply {
@@ -74,12 +73,7 @@ impl std::fmt::Display for CallError {
 fn call() -> Result<Reply, CallError> {
     Ok(Reply {
         text: Arc::clone(&RESPONSE),
-        usage: OpenAiUsage {
-            prompt_tokens: 212,
-            completion_tokens: 2304,
-            total_tokens: 2516,
-            ..Default::default()
-        },
+        usage: TokenCounts::new(212, 2304),
     })
 }
 
@@ -149,11 +143,11 @@ fn hand_call(tracer: &SdkTracer, model: &str, prompt: &str) -> Result<Reply, Cal
             ));
             attributes.push(KeyValue::new(
                 "gen_ai.usage.input_tokens",
-                reply.usage.prompt_tokens as i64,
+                reply.usage.input.unwrap_or(0) as i64,
             ));
             attributes.push(KeyValue::new(
                 "gen_ai.usage.output_tokens",
-                reply.usage.completion_tokens as i64,
+                reply.usage.output.unwrap_or(0) as i64,
             ));
             span.set_attributes(attributes);
             span.set_status(Status::Ok);
@@ -214,11 +208,11 @@ fn tracing_call(model: &str, prompt: &str) -> Result<Reply, CallError> {
         span.record("gen_ai.response.finish_reasons", FINISH[0].as_str());
         span.record(
             "gen_ai.usage.input_tokens",
-            reply.usage.prompt_tokens as i64,
+            reply.usage.input.unwrap_or(0) as i64,
         );
         span.record(
             "gen_ai.usage.output_tokens",
-            reply.usage.completion_tokens as i64,
+            reply.usage.output.unwrap_or(0) as i64,
         );
         span.record("otel.status_code", "OK");
     }

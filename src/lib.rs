@@ -49,9 +49,9 @@ pub use agento_macros::{agento_module, llm_span, retry_spans, step};
 pub use agento_runtime::{
     Config, Conversation, ErrorInfo, ErrorReport, HealthReport, IoValue, LlmChunk, LlmResponse,
     ModuleOutcome, Protocol, RunId, RunInfo, SpanGuard, SpanKind, StepField, StepType, Telemetry,
-    TelemetryBuilder, TokenUsage, UnknownStepType, current_run, last_report, record_error,
-    record_expected_response, record_final_response, record_module_input, record_module_output,
-    record_streamed, record_text, record_user_goal,
+    TelemetryBuilder, TokenCounts, TokenUsage, UnknownStepType, current_run, last_report,
+    record_error, record_expected_response, record_final_response, record_module_input,
+    record_module_output, record_streamed, record_text, record_user_goal,
 };
 pub use agento_runtime::{archive, attributes, backoff, carrier, metrics, secrets, truncate};
 

@@ -70,7 +70,7 @@ pub use run::RunId;
 pub use span::{SpanGuard, SpanKind, record_text};
 pub use stream::{LlmChunk, record_streamed};
 pub use telemetry::{RunInfo, Telemetry, TelemetryBuilder, current_run, last_report};
-pub use usage::TokenUsage;
+pub use usage::{TokenCounts, TokenUsage};
 
 /// Re-exported so that users and generated code use the same versions.
 pub use opentelemetry;

@@ -381,7 +381,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
         }
     }
     if let Some(usage) = response.usage() {
-        usage.push_key_values(semconv, &mut attributes);
+        crate::usage::push_key_values(usage, semconv, &mut attributes);
     }
     (attributes, output)
 }

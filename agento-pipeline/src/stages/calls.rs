@@ -342,8 +342,7 @@ impl Calls<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::Usage;
-    use agento::runtime::usage::GeminiUsage;
+    use crate::vendors::{GeminiUsage, Usage};
 
     fn reply(text: &str, finish: &str) -> Reply {
         Reply {

@@ -7,13 +7,13 @@
 
 use std::time::Instant;
 
+use agento::Conversation;
+use agento::IoValue;
 use agento::attributes::{
     AGENTO_FINAL_CONTENT, AGENTO_FINAL_CRITIQUE, AGENTO_FINAL_PLAN_CONTENT,
     AGENTO_ITERATIONS_TAKEN, AGENTO_LAST_ATTEMPTED_DRAFT, AGENTO_REVISION_REQUEST,
     AGENTO_STEP_NAME, AGENTO_STEP_TYPE,
 };
-use agento::IoValue;
-use agento::Conversation;
 use agento::opentelemetry::KeyValue;
 use agento::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
