@@ -102,7 +102,7 @@ fn remember(slot: &Mutex<Option<String>>, error: &str) {
         .get_or_insert_with(|| crate::secrets::scrub(error).into_owned());
 }
 
-/// A snapshot of [`Health`].
+/// A snapshot of the telemetry's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HealthReport {
     /// Spans ended.
