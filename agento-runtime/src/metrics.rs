@@ -47,7 +47,7 @@ use crate::attributes::{
 };
 use crate::config::{Config, Protocol};
 use crate::health::Health;
-use crate::http_client::ExportClient;
+use crate::http_client::{ClientError, ExportClient};
 use crate::llm::LlmSpec;
 use crate::semconv::genai::{GEN_AI_PROVIDER_NAME, provider};
 use crate::usage::TokenUsage;
@@ -357,11 +357,22 @@ impl PushMetricExporter for OnRuntime {
     }
 }
 
+/// Why the metric exporter could not be built; metrics are then off.
+#[derive(Debug, thiserror::Error)]
+enum MetricExporterError {
+    /// The HTTP client of an OTLP/HTTP exporter could not be built.
+    #[error("cannot build the OTLP metric exporter: {0}")]
+    Client(#[from] ClientError),
+    /// The exporter rejected its settings.
+    #[error("cannot build the OTLP metric exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+}
+
 fn build_exporter(
     config: &MetricsConfig,
     timeout: Duration,
-) -> Result<opentelemetry_otlp::MetricExporter, String> {
-    let http = |protocol| -> Result<_, String> {
+) -> Result<opentelemetry_otlp::MetricExporter, MetricExporterError> {
+    let http = |protocol| -> Result<_, MetricExporterError> {
         // The traces' HTTP client: JSON bodies go out on one line. Its
         // connection counters are the metrics' own, not the traces'.
         let client = ExportClient::new(timeout, Arc::new(Health::default()))?;
@@ -372,19 +383,17 @@ fn build_exporter(
             .with_endpoint(config.endpoint.clone())
             .with_timeout(timeout)
             .build()
-            .map_err(|error| error.to_string())
+            .map_err(MetricExporterError::from)
     };
-    let built = match config.protocol {
-        Protocol::Grpc => opentelemetry_otlp::MetricExporter::builder()
+    match config.protocol {
+        Protocol::Grpc => Ok(opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(config.endpoint.clone())
             .with_timeout(timeout)
-            .build()
-            .map_err(|error| error.to_string()),
+            .build()?),
         Protocol::HttpProtobuf => http(OtlpProtocol::HttpBinary),
         Protocol::HttpJson => http(OtlpProtocol::HttpJson),
-    };
-    built.map_err(|error| format!("cannot build the OTLP metric exporter: {error}"))
+    }
 }
 
 /// Starts OTLP metric export for this process per the environment (called by
