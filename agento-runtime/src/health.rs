@@ -129,18 +129,6 @@ pub struct HealthReport {
     pub first_export_error: Option<String>,
 }
 
-impl HealthReport {
-    /// Spans that did not reach the collector (failed or dropped).
-    pub fn not_exported(&self) -> u64 {
-        self.export_failed + self.dropped
-    }
-
-    /// Whether anything was dropped or failed.
-    pub fn has_losses(&self) -> bool {
-        self.dropped > 0 || self.export_failed > 0 || self.archive_failed > 0
-    }
-}
-
 /// Where the spans of a run went: the live export (endpoint and protocol, when
 /// on) and the archive file (when on). Used to word the exit line.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +140,16 @@ pub(crate) struct Destinations<'a> {
 }
 
 impl HealthReport {
+    /// Spans that did not reach the collector (failed or dropped).
+    pub fn not_exported(&self) -> u64 {
+        self.export_failed + self.dropped
+    }
+
+    /// Whether anything was dropped or failed.
+    pub fn has_losses(&self) -> bool {
+        self.dropped > 0 || self.export_failed > 0 || self.archive_failed > 0
+    }
+
     /// The line printed at exit (without the `agento: telemetry:` prefix).
     /// With no collector listening it reads at a glance; a collector that
     /// went away mid-run is named as such (see the tests).

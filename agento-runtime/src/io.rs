@@ -48,9 +48,7 @@ impl IoValue {
         let (text, mime) = self.parts();
         record_output(span, &text, mime);
     }
-}
 
-impl IoValue {
     fn parts(&self) -> (std::borrow::Cow<'_, str>, &'static str) {
         match self {
             Self::Json(value) => (value.to_string().into(), MIME_JSON),

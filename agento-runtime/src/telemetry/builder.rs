@@ -63,9 +63,7 @@ impl TelemetryBuilder {
             otlp: None,
         }
     }
-}
 
-impl TelemetryBuilder {
     /// `agento.module` (default `agento`).
     #[must_use]
     pub fn module(mut self, name: impl Into<Cow<'static, str>>) -> Self {
