@@ -38,7 +38,8 @@ pub struct LlmSpec {
 /// What one call asks for.
 ///
 /// ```
-/// use agento_runtime::{LlmRequest, LlmSpec, SpanGuard};
+/// use agento_runtime::SpanGuard;
+/// use agento_runtime::__private::{LlmRequest, LlmSpec};
 /// const SPEC: LlmSpec = LlmSpec {
 ///     system: "gemini", operation: "chat", span_name: "llm.gemini.plan", step_type: Some("plan"),
 /// };
@@ -69,7 +70,7 @@ pub struct LlmRequest<'a> {
 /// convention).
 ///
 /// ```
-/// use agento_runtime::llm::Conversation;
+/// use agento_runtime::Conversation;
 /// # async fn revise() {}
 /// # async fn example() {
 /// Conversation::new("20261123T101500000000.revise.0").scope(revise()).await;
@@ -380,7 +381,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
         }
     }
     if let Some(usage) = response.usage() {
-        usage.push_key_values(semconv, &mut attributes);
+        crate::usage::push_key_values(usage, semconv, &mut attributes);
     }
     (attributes, output)
 }

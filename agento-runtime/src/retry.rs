@@ -64,7 +64,8 @@ pub enum RetryStep<T, E> {
 /// A retried call in progress.
 ///
 /// ```
-/// use agento_runtime::{Backoff, Retry, RetrySpec, RetryStep, SpanKind};
+/// use agento_runtime::SpanKind;
+/// use agento_runtime::__private::{Backoff, Retry, RetrySpec, RetryStep};
 /// static SPEC: RetrySpec = RetrySpec {
 ///     span_name: "fetch.with_retry", kind: SpanKind::Chain, system: None,
 ///     max_attempts: 3, backoff: Backoff::None, attempt_spans: true,
