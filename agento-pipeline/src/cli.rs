@@ -211,7 +211,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
                 simulator.base_url()
             ));
         }
-        Pipeline {
+        let pipeline = Pipeline {
             vendors,
             data_dir: Pipeline::data_dir_from_env(),
             goal_path: args.goal.clone(),
@@ -220,20 +220,19 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             run: std::sync::OnceLock::new(),
             single_stage: which != Which::All,
             stream: args.stream,
-        }
-        .install();
+        };
         let started = Instant::now();
         let outcome = match which {
-            Which::All => whole_run().await.map(drop),
-            Which::PlanStructure => stages::plan_structure::run().await.map(drop),
-            Which::Ingest => stages::ingest::run().await.map(drop),
-            Which::Revise => stages::revise::run().await.map(drop),
+            Which::All => whole_run(&pipeline).await.map(drop),
+            Which::PlanStructure => stages::plan_structure::run(&pipeline).await.map(drop),
+            Which::Ingest => stages::ingest::run(&pipeline).await.map(drop),
+            Which::Revise => stages::revise::run(&pipeline).await.map(drop),
         };
         let elapsed = started.elapsed();
         if let Some(simulator) = simulator {
             simulator.shutdown().await;
         }
-        finish(args, &outcome, elapsed)
+        finish(&pipeline, args, &outcome, elapsed)
     })
 }
 
@@ -242,23 +241,21 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
 /// binaries (there the first stage's span is the root): both ways give the
 /// same three module resources.
 #[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", root)]
-async fn whole_run() -> Result<(), PipelineError> {
-    Pipeline::get()?.note_run();
-    stages::plan_structure::run().await?;
-    stages::ingest::run().await?;
-    stages::revise::run().await?;
+async fn whole_run(pipeline: &Pipeline) -> Result<(), PipelineError> {
+    pipeline.note_run();
+    stages::plan_structure::run(pipeline).await?;
+    stages::ingest::run(pipeline).await?;
+    stages::revise::run(pipeline).await?;
     Ok(())
 }
 
 /// Prints the outcome (and the `--json` summary); the exit code.
 fn finish(
+    pipeline: &Pipeline,
     args: &RunArgs,
     outcome: &Result<(), PipelineError>,
     elapsed: std::time::Duration,
 ) -> ExitCode {
-    let Ok(pipeline) = Pipeline::get() else {
-        return ExitCode::FAILURE;
-    };
     let report = pipeline.report.snapshot();
     let run = pipeline.run();
     let archive = run.and_then(|run| run.archive.clone());

@@ -4,17 +4,17 @@
 
 use std::time::Instant;
 
+use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::{agento_module, record_module_output, record_user_goal, step};
 
-use super::calls::Calls;
+use super::calls::Call;
 use super::{PLAN_STRUCTURE_FILE, Pipeline, PipelineError, STAGE_1, prompts};
 use crate::goal::Goal;
 use crate::plan::PlanStructure;
 
 /// Runs stage 1: a new run (or, inside `agento run`, the first module of it).
 #[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first)]
-pub async fn run() -> Result<PlanStructure, PipelineError> {
-    let pipeline = Pipeline::get()?;
+pub async fn run(pipeline: &Pipeline) -> Result<PlanStructure, PipelineError> {
     pipeline.note_run();
     let started = Instant::now();
     pipeline.console.say(&format!(
@@ -23,10 +23,7 @@ pub async fn run() -> Result<PlanStructure, PipelineError> {
     ));
     let goal = Goal::read(&pipeline.goal_path)?;
     record_user_goal(&goal.goal);
-    let calls = Calls {
-        vendors: &pipeline.vendors,
-    };
-    let mut plan = generate_plan_structure(&calls, &goal.goal).await?;
+    let mut plan = generate_plan_structure(pipeline, &goal.goal).await?;
     plan.expected_response = goal.expected_response;
     let path = pipeline.write_output(PLAN_STRUCTURE_FILE, &plan)?;
     record_module_output(&plan);
@@ -43,13 +40,16 @@ pub async fn run() -> Result<PlanStructure, PipelineError> {
 /// Asks for the plan structure and validates it.
 #[step(kind = CHAIN)]
 async fn generate_plan_structure(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     goal: &str,
 ) -> Result<PlanStructure, PipelineError> {
-    let reply = calls
-        .generate_plan_structure(goal, &prompts::plan(goal))
-        .await?;
-    Pipeline::get()?.report.reply(&reply);
+    let call = Call {
+        step: "plan",
+        prompt: &prompts::plan(goal),
+        notes: &[(AGENTO_USER_GOAL, goal)],
+    };
+    let reply = pipeline.calls().generate_plan_structure(call).await?;
+    pipeline.report.reply(&reply);
     PlanStructure::from_reply(&reply.text, goal).map_err(|error| PipelineError::Plan {
         model: reply.model.clone(),
         error,

@@ -22,7 +22,7 @@ use agento::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::calls::Calls;
+use super::calls::Call;
 use super::ingest::ProjectPlan;
 use super::{Pipeline, PipelineError, REVISED_PLAN_FILE, STAGE_3, prompts};
 use crate::plan::PlanStructure;
@@ -44,8 +44,7 @@ pub struct RevisedPlan {
 
 /// Runs stage 3, the last one, in the run the context carrier names.
 #[agento_module(name = "2_Revise-Plan-Stable", final)]
-pub async fn run() -> Result<RevisedPlan, PipelineError> {
-    let pipeline = Pipeline::get()?;
+pub async fn run(pipeline: &Pipeline) -> Result<RevisedPlan, PipelineError> {
     pipeline.note_run();
     let started = Instant::now();
     pipeline.console.say(&format!(
@@ -59,10 +58,7 @@ pub async fn run() -> Result<RevisedPlan, PipelineError> {
     if let Some(expected) = &project.plan.expected_response {
         record_expected_response(expected);
     }
-    let calls = Calls {
-        vendors: &pipeline.vendors,
-    };
-    let revised = further_revise_plan(&calls, &project).await?;
+    let revised = further_revise_plan(pipeline, &project).await?;
     let final_json = serde_json::to_string(&revised).unwrap_or_default();
     record_final_response(&revised);
     let path = pipeline.write_output(REVISED_PLAN_FILE, &revised)?;
@@ -78,10 +74,9 @@ pub async fn run() -> Result<RevisedPlan, PipelineError> {
 /// Revises every step that has a request, then reviews the whole plan.
 #[step(kind = CHAIN)]
 async fn further_revise_plan(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     project: &ProjectPlan,
 ) -> Result<RevisedPlan, PipelineError> {
-    let pipeline = Pipeline::get()?;
     let mut plan = project.plan.clone();
     let goal = plan.original_goal.clone();
     let todo: Vec<usize> = (0..plan.detailed_outline.len())
@@ -103,7 +98,7 @@ async fn further_revise_plan(
         let conversation = Conversation::new(format!("{}.revise.{i}", run_label(pipeline)));
         let (content, note) = conversation
             .scope(revise_step_with_llms(
-                calls,
+                pipeline,
                 &goal,
                 &step.name,
                 &step.content,
@@ -117,7 +112,7 @@ async fn further_revise_plan(
         plan.detailed_outline[i].content = content;
     }
     drop(progress);
-    let holistic_review = holistic_review(calls, &plan).await?;
+    let holistic_review = holistic_review(pipeline, &plan).await?;
     Ok(RevisedPlan {
         plan,
         holistic_review,
@@ -128,35 +123,28 @@ async fn further_revise_plan(
 /// one step; returns the step's content and how it went.
 #[step(kind = CHAIN, fields(step_name))]
 async fn revise_step_with_llms(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     goal: &str,
     step_name: &str,
     original: &str,
     request: &str,
 ) -> Result<(String, String), PipelineError> {
-    let pipeline = Pipeline::get()?;
+    let calls = pipeline.calls();
     let mut last_draft = String::new();
     let mut last_critique = String::new();
     for iteration in 1..=MAX_ITERATIONS {
+        let prompt = prompts::revision_instruction(goal, step_name, original, request, iteration);
         let instructions = calls
-            .revision_instruction(
-                step_name,
-                &prompts::revision_instruction(goal, step_name, original, request, iteration),
-            )
+            .revision_instruction(Call::new(step_name, &prompt))
             .await?;
         pipeline.report.reply(&instructions);
-        let draft = calls
-            .revision_draft(
-                step_name,
-                &prompts::revision_draft(goal, step_name, original, &instructions.text, iteration),
-            )
-            .await?;
+        let prompt =
+            prompts::revision_draft(goal, step_name, original, &instructions.text, iteration);
+        let draft = calls.revision_draft(Call::new(step_name, &prompt)).await?;
         pipeline.report.reply(&draft);
+        let prompt = prompts::revision_verdict(goal, step_name, request, &draft.text, iteration);
         let verdict_reply = calls
-            .revision_verdict(
-                step_name,
-                &prompts::revision_verdict(goal, step_name, request, &draft.text, iteration),
-            )
+            .revision_verdict(Call::new(step_name, &prompt))
             .await?;
         pipeline.report.reply(&verdict_reply);
         let verdict = Verdict::parse(&verdict_reply.text);
@@ -209,7 +197,10 @@ async fn revise_step_with_llms(
 
 /// The holistic review: an EVALUATOR span carrying the final plan, around one
 /// Anthropic call.
-async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<String, PipelineError> {
+async fn holistic_review(
+    pipeline: &Pipeline,
+    plan: &PlanStructure,
+) -> Result<String, PipelineError> {
     let plan_json = serde_json::to_string_pretty(plan).unwrap_or_default();
     let span = event_span(
         "agento.event.holistic_review",
@@ -218,14 +209,14 @@ async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<Stri
     );
     span.set_text(AGENTO_FINAL_PLAN_CONTENT, &plan_json);
     span.record_input(&IoValue::Text(plan_json.clone()));
+    let prompt = prompts::holistic_review(&plan.original_goal, &plan_json);
+    let call = Call::new("holistic review", &prompt);
     let result = span
-        .instrument(
-            calls.holistic_review(&prompts::holistic_review(&plan.original_goal, &plan_json)),
-        )
+        .instrument(pipeline.calls().holistic_review(call))
         .await;
     match &result {
         Ok(reply) => {
-            Pipeline::get()?.report.reply(reply);
+            pipeline.report.reply(reply);
             span.record_output(&IoValue::Text(reply.text.clone()));
             span.set_ok();
         }

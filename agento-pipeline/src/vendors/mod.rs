@@ -16,6 +16,7 @@
 //! ```
 
 mod anthropic;
+mod client;
 mod config;
 mod error;
 mod gemini;
@@ -209,12 +210,47 @@ impl Vendors {
     /// configured model: its temperature rule and `<VENDOR>_TEMPERATURE`
     /// applied (see [`resolve`]).
     pub fn params(&self, vendor: Vendor, wanted: Wanted) -> CallParams {
-        let config = match vendor {
-            Vendor::Gemini => &self.gemini.config,
-            Vendor::OpenAi => &self.openai.config,
-            Vendor::Anthropic => &self.anthropic.config,
-        };
+        let config = &self.connection(vendor).config;
         resolve(vendor, &config.model, config.temperature, wanted)
+    }
+
+    /// The model `vendor`'s client asks.
+    pub fn model(&self, vendor: Vendor) -> &str {
+        &self.connection(vendor).config.model
+    }
+
+    /// One whole call of `vendor`.
+    pub async fn chat(
+        &self,
+        vendor: Vendor,
+        request: &ChatRequest<'_>,
+    ) -> Result<Reply, VendorError> {
+        match vendor {
+            Vendor::Gemini => self.gemini.chat(request).await,
+            Vendor::OpenAi => self.openai.chat(request).await,
+            Vendor::Anthropic => self.anthropic.chat(request).await,
+        }
+    }
+
+    /// One streamed call of `vendor`.
+    pub async fn chat_stream(
+        &self,
+        vendor: Vendor,
+        request: &ChatRequest<'_>,
+    ) -> Result<ChunkStream, VendorError> {
+        match vendor {
+            Vendor::Gemini => self.gemini.chat_stream(request).await,
+            Vendor::OpenAi => self.openai.chat_stream(request).await,
+            Vendor::Anthropic => self.anthropic.chat_stream(request).await,
+        }
+    }
+
+    fn connection(&self, vendor: Vendor) -> &client::Connection {
+        match vendor {
+            Vendor::Gemini => &self.gemini.connection,
+            Vendor::OpenAi => &self.openai.connection,
+            Vendor::Anthropic => &self.anthropic.connection,
+        }
     }
 
     /// Builds the three clients.

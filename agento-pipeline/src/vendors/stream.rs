@@ -34,8 +34,7 @@ use serde_json::Value;
 
 use super::http::Prepared;
 use super::{
-    AnthropicClient, AnthropicUsage, ChatRequest, GeminiClient, GeminiUsage, OpenAiClient,
-    OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
+    AnthropicUsage, GeminiUsage, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
 };
 
 /// One chunk of a streamed reply.
@@ -75,25 +74,6 @@ impl LlmChunk for Chunk {
 
 /// A streamed reply: its chunks, or the error that cut it.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk, VendorError>> + Send>>;
-
-/// The streaming call of each client.
-macro_rules! chat_stream {
-    ($client:ty, $vendor:expr) => {
-        impl $client {
-            /// One streamed call: the chunks as the vendor sends them.
-            pub async fn chat_stream(
-                &self,
-                request: &ChatRequest<'_>,
-            ) -> Result<ChunkStream, VendorError> {
-                open(self.prepare(request, true)?, Parser::new($vendor)).await
-            }
-        }
-    };
-}
-
-chat_stream!(OpenAiClient, Vendor::OpenAi);
-chat_stream!(AnthropicClient, Vendor::Anthropic);
-chat_stream!(GeminiClient, Vendor::Gemini);
 
 /// Collects a streamed reply into one [`Reply`], handing each text delta to
 /// `on_text` as it arrives. `model` is the model asked for (used when no
@@ -135,7 +115,10 @@ pub async fn collect(
 }
 
 /// Sends the prepared call and turns its event stream into chunks.
-async fn open(prepared: Prepared<'_>, parser: Parser) -> Result<ChunkStream, VendorError> {
+pub(super) async fn open(
+    prepared: Prepared<'_>,
+    parser: Parser,
+) -> Result<ChunkStream, VendorError> {
     let response = prepared
         .exchange
         .send(prepared.http, &prepared.body)
@@ -266,7 +249,7 @@ enum Failure {
 }
 
 /// Each vendor's event grammar, with what it has seen so far.
-enum Parser {
+pub(super) enum Parser {
     OpenAi {
         done: bool,
     },
@@ -337,7 +320,7 @@ fn json<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Failure> {
 }
 
 impl Parser {
-    fn new(vendor: Vendor) -> Self {
+    pub(super) fn new(vendor: Vendor) -> Self {
         match vendor {
             Vendor::OpenAi => Self::OpenAi { done: false },
             Vendor::Anthropic => Self::Anthropic {
