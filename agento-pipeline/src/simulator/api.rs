@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::config::{AnswerMode, Failure};
 use super::errors::{error, request_id, unsupported_temperature};
-use super::{Shared, content};
+use super::{Shared, content, wire};
 use crate::vendors::Vendor;
 
 /// A request refused before it reaches the model.
@@ -352,47 +352,35 @@ pub(super) async fn gemini(
         })
     })();
     respond(&shared, Vendor::Gemini, ask, |ask, answer, sequence| {
-        let prompt_details = json!([{"modality": "TEXT", "tokenCount": answer.input_tokens}]);
+        let mut usage = if answer.mode == AnswerMode::Normal {
+            wire::usage(Vendor::Gemini, answer.input_tokens, answer.output_tokens)
+        } else {
+            json!({"promptTokenCount": answer.input_tokens, "totalTokenCount": answer.input_tokens})
+        };
+        usage["promptTokensDetails"] =
+            json!([{"modality": "TEXT", "tokenCount": answer.input_tokens}]);
         let mut body = json!({
             "modelVersion": ask.model,
-            "responseId": format!("sim-gemini-{sequence:08}"),
+            "responseId": wire::response_id(Vendor::Gemini, sequence),
+            "usageMetadata": usage,
         });
         match answer.mode {
             AnswerMode::Blocked => {
                 body["promptFeedback"] = json!({"blockReason": "PROHIBITED_CONTENT"});
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "totalTokenCount": answer.input_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
             }
             AnswerMode::Safety => {
                 body["candidates"] = json!([{
-                    "finishReason": "SAFETY",
+                    "finishReason": wire::finish_reason(Vendor::Gemini, true, answer.cut),
                     "index": 0,
                     "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
                 }]);
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "totalTokenCount": answer.input_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
             }
             AnswerMode::Normal => {
-                // Thinking tokens count toward maxOutputTokens, as Gemini's do.
-                let thoughts = answer.output_tokens / 4;
                 body["candidates"] = json!([{
                     "content": {"role": "model", "parts": [{"text": answer.text}]},
-                    "finishReason": if answer.cut { "MAX_TOKENS" } else { "STOP" },
+                    "finishReason": wire::finish_reason(Vendor::Gemini, false, answer.cut),
                     "index": 0,
                 }]);
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "candidatesTokenCount": answer.output_tokens - thoughts,
-                    "thoughtsTokenCount": thoughts,
-                    "totalTokenCount": answer.input_tokens + answer.output_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
             }
         }
         body
@@ -434,16 +422,10 @@ pub(super) async fn openai(
     })();
     respond(&shared, Vendor::OpenAi, ask, |ask, answer, sequence| {
         let blocked = answer.mode != AnswerMode::Normal;
-        let finish = if blocked {
-            "content_filter"
-        } else if answer.cut {
-            "length"
-        } else {
-            "stop"
-        };
+        let finish = wire::finish_reason(Vendor::OpenAi, blocked, answer.cut);
         let content = (!blocked).then_some(answer.text.as_str());
         json!({
-            "id": format!("chatcmpl-sim{sequence:08}"),
+            "id": wire::response_id(Vendor::OpenAi, sequence),
             "object": "chat.completion",
             "created": 1_764_000_000 + sequence,
             "model": snapshot(&ask.model, "2025-04-14"),
@@ -453,13 +435,7 @@ pub(super) async fn openai(
                 "logprobs": null,
                 "finish_reason": finish,
             }],
-            "usage": {
-                "prompt_tokens": answer.input_tokens,
-                "completion_tokens": answer.output_tokens,
-                "total_tokens": answer.input_tokens + answer.output_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0},
-            },
+            "usage": wire::usage(Vendor::OpenAi, answer.input_tokens, answer.output_tokens),
             "service_tier": "default",
             "system_fingerprint": "fp_agento_sim",
         })
@@ -500,33 +476,23 @@ pub(super) async fn anthropic(
     })();
     respond(&shared, Vendor::Anthropic, ask, |ask, answer, sequence| {
         let blocked = answer.mode != AnswerMode::Normal;
-        let stop = if blocked {
-            "refusal"
-        } else if answer.cut {
-            "max_tokens"
-        } else {
-            "end_turn"
-        };
+        let stop = wire::finish_reason(Vendor::Anthropic, blocked, answer.cut);
+        let mut usage = wire::usage(Vendor::Anthropic, answer.input_tokens, answer.output_tokens);
+        usage["service_tier"] = json!("standard");
         let content = if blocked {
             json!([])
         } else {
             json!([{"type": "text", "text": answer.text, "citations": null}])
         };
         json!({
-            "id": format!("msg_sim{sequence:020}"),
+            "id": wire::response_id(Vendor::Anthropic, sequence),
             "type": "message",
             "role": "assistant",
             "model": snapshot(&ask.model, "20250929"),
             "content": content,
             "stop_reason": stop,
             "stop_sequence": null,
-            "usage": {
-                "input_tokens": answer.input_tokens,
-                "output_tokens": answer.output_tokens,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "service_tier": "standard",
-            },
+            "usage": usage,
         })
     })
     .await

@@ -33,6 +33,7 @@ mod errors;
 mod record;
 mod serve;
 mod stream;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use reqwest::RequestBuilder;
 use serde::{Deserialize, Serialize};
 
-use super::client::{Api, vendor_client};
+use super::client::{Api, Message, vendor_client};
 use super::http::secret_header;
 use super::{
     AnthropicUsage, ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if,
@@ -33,12 +33,6 @@ struct Body<'a> {
     messages: [Message<'a>; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use reqwest::RequestBuilder;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
-use super::client::{Api, vendor_client};
+use super::client::{Api, Message, vendor_client};
 use super::http::secret_header;
 use super::{
     ChatRequest, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if,
@@ -29,12 +29,6 @@ struct Body<'a> {
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_completion_tokens: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
 }
 
 #[derive(Deserialize)]
