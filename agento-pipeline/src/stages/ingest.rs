@@ -4,7 +4,6 @@
 //! the latest copy `data/project_plan.json`).
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use agento::runtime::attributes::{
     AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL,
@@ -54,12 +53,14 @@ impl ProjectPlan {
 /// Runs stage 2 in the run the context carrier names.
 #[agento_module(name = "1_05_Ingest-PlanStructure-to-Plan")]
 pub async fn run(pipeline: &Pipeline) -> Result<ProjectPlan, PipelineError> {
-    pipeline.note_run();
-    let started = Instant::now();
-    pipeline.console.say(&format!(
-        "stage 2/3 {STAGE_2}: drafts and revision requests (OpenAI {})",
-        pipeline.vendors.openai.model()
-    ));
+    let started = pipeline.begin_stage(
+        2,
+        STAGE_2,
+        &format!(
+            "drafts and revision requests (OpenAI {})",
+            pipeline.vendors.openai.model()
+        ),
+    );
     let (input, value) = pipeline.read_input(PLAN_STRUCTURE_FILE, "the plan structure")?;
     let plan = PlanStructure::from_value(&value).map_err(|e| PipelineError::Shape {
         path: input.display().to_string(),
@@ -75,10 +76,7 @@ pub async fn run(pipeline: &Pipeline) -> Result<ProjectPlan, PipelineError> {
     };
     let path = pipeline.write_output(PROJECT_PLAN_FILE, &project)?;
     record_module_output(&project);
-    pipeline.report.stage_time(STAGE_2, started.elapsed());
-    pipeline
-        .console
-        .say(&format!("  drafted plan → {}", Pipeline::show(&path)));
+    pipeline.end_stage(STAGE_2, started, "drafted plan", &path);
     Ok(project)
 }
 

@@ -24,6 +24,7 @@ mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -92,6 +93,23 @@ impl Pipeline {
         if let Some(run) = agento::runtime::telemetry::current_run() {
             let _ = self.run.set(run);
         }
+    }
+
+    /// Starts stage `number` (`name`): notes the run, says what the stage
+    /// does; returns when it started.
+    fn begin_stage(&self, number: u8, name: &str, does: &str) -> Instant {
+        self.note_run();
+        self.console
+            .say(&format!("stage {number}/3 {name}: {does}"));
+        Instant::now()
+    }
+
+    /// Ends stage `name`, begun at `started`: records its time and says
+    /// which `output` it wrote to `path`.
+    fn end_stage(&self, name: &str, started: Instant, output: &str, path: &Path) {
+        self.report.stage_time(name, started.elapsed());
+        self.console
+            .say(&format!("  {output} → {}", Self::show(path)));
     }
 
     /// The run this process recorded, once a stage has started.

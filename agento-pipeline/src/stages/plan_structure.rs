@@ -2,8 +2,6 @@
 //! → a validated plan structure in the run folder's `plan_structure.json`
 //! (and the latest copy `data/plan_structure.json`).
 
-use std::time::Instant;
-
 use agento::runtime::attributes::AGENTO_USER_GOAL;
 use agento::{agento_module, record_module_output, record_user_goal, step};
 
@@ -15,25 +13,26 @@ use crate::plan::PlanStructure;
 /// Runs stage 1: a new run (or, inside `agento run`, the first module of it).
 #[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", first)]
 pub async fn run(pipeline: &Pipeline) -> Result<PlanStructure, PipelineError> {
-    pipeline.note_run();
-    let started = Instant::now();
-    pipeline.console.say(&format!(
-        "stage 1/3 {STAGE_1}: goal → plan structure (Gemini {})",
-        pipeline.vendors.gemini.model()
-    ));
+    let started = pipeline.begin_stage(
+        1,
+        STAGE_1,
+        &format!(
+            "goal → plan structure (Gemini {})",
+            pipeline.vendors.gemini.model()
+        ),
+    );
     let goal = Goal::read(&pipeline.goal_path)?;
     record_user_goal(&goal.goal);
     let mut plan = generate_plan_structure(pipeline, &goal.goal).await?;
     plan.expected_response = goal.expected_response;
     let path = pipeline.write_output(PLAN_STRUCTURE_FILE, &plan)?;
     record_module_output(&plan);
-    pipeline.report.stage_time(STAGE_1, started.elapsed());
-    pipeline.console.say(&format!(
-        "  plan \"{}\" with {} steps → {}",
+    let output = format!(
+        "plan \"{}\" with {} steps",
         plan.title,
-        plan.detailed_outline.len(),
-        Pipeline::show(&path)
-    ));
+        plan.detailed_outline.len()
+    );
+    pipeline.end_stage(STAGE_1, started, &output, &path);
     Ok(plan)
 }
 

@@ -194,6 +194,27 @@ impl LlmResponse for Reply {
     }
 }
 
+/// `$use` with `$client` bound to the client of `$vendor` in `$vendors`
+/// (the clients are different types, so the choice is a `match`).
+macro_rules! on_client {
+    ($vendors:expr, $vendor:expr, $client:ident => $use:expr) => {
+        match $vendor {
+            Vendor::Gemini => {
+                let $client = &$vendors.gemini;
+                $use
+            }
+            Vendor::OpenAi => {
+                let $client = &$vendors.openai;
+                $use
+            }
+            Vendor::Anthropic => {
+                let $client = &$vendors.anthropic;
+                $use
+            }
+        }
+    };
+}
+
 /// The three clients.
 #[derive(Debug, Clone)]
 pub struct Vendors {
@@ -225,11 +246,7 @@ impl Vendors {
         vendor: Vendor,
         request: &ChatRequest<'_>,
     ) -> Result<Reply, VendorError> {
-        match vendor {
-            Vendor::Gemini => self.gemini.chat(request).await,
-            Vendor::OpenAi => self.openai.chat(request).await,
-            Vendor::Anthropic => self.anthropic.chat(request).await,
-        }
+        on_client!(self, vendor, client => client.chat(request).await)
     }
 
     /// One streamed call of `vendor`.
@@ -238,19 +255,11 @@ impl Vendors {
         vendor: Vendor,
         request: &ChatRequest<'_>,
     ) -> Result<ChunkStream, VendorError> {
-        match vendor {
-            Vendor::Gemini => self.gemini.chat_stream(request).await,
-            Vendor::OpenAi => self.openai.chat_stream(request).await,
-            Vendor::Anthropic => self.anthropic.chat_stream(request).await,
-        }
+        on_client!(self, vendor, client => client.chat_stream(request).await)
     }
 
     fn connection(&self, vendor: Vendor) -> &client::Connection {
-        match vendor {
-            Vendor::Gemini => &self.gemini.connection,
-            Vendor::OpenAi => &self.openai.connection,
-            Vendor::Anthropic => &self.anthropic.connection,
-        }
+        on_client!(self, vendor, client => &client.connection)
     }
 
     /// Builds the three clients.

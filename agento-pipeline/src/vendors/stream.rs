@@ -319,6 +319,17 @@ fn json<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Failure> {
         .map_err(|error| Failure::Decode(format!("an event is not the documented JSON: {error}")))
 }
 
+/// A chunk event of OpenAI or Gemini: its JSON as `T`, or the error it
+/// carries instead.
+fn chunk_event<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Failure> {
+    let value: Value = json(data)?;
+    if value.get("error").is_some() {
+        return Err(Failure::Vendor(value));
+    }
+    serde_json::from_value(value)
+        .map_err(|error| Failure::Decode(format!("a chunk is not the documented JSON: {error}")))
+}
+
 impl Parser {
     pub(super) fn new(vendor: Vendor) -> Self {
         match vendor {
@@ -347,13 +358,7 @@ impl Parser {
                     *done = true;
                     return Ok(Step::End);
                 }
-                let value: Value = json(&event.data)?;
-                if value.get("error").is_some() {
-                    return Err(Failure::Vendor(value));
-                }
-                let chunk: OpenAiChunk = serde_json::from_value(value).map_err(|error| {
-                    Failure::Decode(format!("a chunk is not the documented JSON: {error}"))
-                })?;
+                let chunk: OpenAiChunk = chunk_event(&event.data)?;
                 let first = chunk.choices.first();
                 Ok(Step::Chunk(Chunk {
                     vendor: Vendor::OpenAi,
@@ -425,13 +430,7 @@ impl Parser {
                 }
             }
             Self::Gemini { finished } => {
-                let value: Value = json(&event.data)?;
-                if value.get("error").is_some() {
-                    return Err(Failure::Vendor(value));
-                }
-                let chunk: GeminiChunk = serde_json::from_value(value).map_err(|error| {
-                    Failure::Decode(format!("a chunk is not the documented JSON: {error}"))
-                })?;
+                let chunk: GeminiChunk = chunk_event(&event.data)?;
                 let first = chunk.candidates.first();
                 let finish_reason = first.and_then(|c| c.finish_reason.clone());
                 *finished |= finish_reason.is_some();
