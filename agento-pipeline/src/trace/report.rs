@@ -4,6 +4,12 @@
 
 use std::fmt::Write;
 
+use agento::StepType;
+use agento::runtime::attributes::{
+    AGENT_FINAL_RESPONSE, AGENTO_STEP_TYPE, GEN_AI_RESPONSE_CONTENT, GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS, USER_GOAL,
+};
+
 use super::show::vendor_totals;
 use super::{SpanRecord, Trace, Tree};
 
@@ -181,9 +187,9 @@ pub fn render(trace: &Trace) -> String {
                 .map(|p| &trace.spans[p.index])
                 .filter(|s| s.is_llm_call())
                 .map(|s| {
-                    s.int("gen_ai.usage.input_tokens")
+                    s.int(GEN_AI_USAGE_INPUT_TOKENS)
                         .unwrap_or(0)
-                        .saturating_add(s.int("gen_ai.usage.output_tokens").unwrap_or(0))
+                        .saturating_add(s.int(GEN_AI_USAGE_OUTPUT_TOKENS).unwrap_or(0))
                 })
                 .fold(0, i64::saturating_add);
             (
@@ -196,19 +202,21 @@ pub fn render(trace: &Trace) -> String {
         .spans
         .iter()
         .filter(|s| {
-            s.is_llm_call() && s.text("agento.step_type") == Some("plan") && s.status_code != 2
+            s.is_llm_call()
+                && s.text(AGENTO_STEP_TYPE) == Some(StepType::Plan.as_str())
+                && s.status_code != 2
         })
-        .find_map(|s| s.text("gen_ai.response.content"))
+        .find_map(|s| s.text(GEN_AI_RESPONSE_CONTENT))
         .map_or_else(|| "(no plan span)".to_owned(), pretty);
     let after = trace
         .spans
         .iter()
-        .find_map(|s| s.text("agent.final_response"))
+        .find_map(|s| s.text(AGENT_FINAL_RESPONSE))
         .map_or_else(|| "(no final response)".to_owned(), pretty);
     let goal = trace
         .spans
         .iter()
-        .find_map(|s| s.text("user_goal"))
+        .find_map(|s| s.text(USER_GOAL))
         .unwrap_or("");
     let errors = trace.spans.iter().filter(|s| s.status_code == 2).count();
     format!(

@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use agento::runtime::attributes::{
+    AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM,
+    GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, RETRY_ATTEMPT, RETRY_MAX_ATTEMPTS,
+};
 use serde_json::json;
 
 use super::{Attr, Placed, SpanRecord, Trace, Tree};
@@ -24,15 +28,15 @@ pub struct VendorTotals {
 pub fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
     let mut totals: BTreeMap<String, VendorTotals> = BTreeMap::new();
     for span in trace.spans.iter().filter(|s| s.is_llm_call()) {
-        let vendor = span.text("gen_ai.system").unwrap_or("unknown").to_owned();
+        let vendor = span.text(GEN_AI_SYSTEM).unwrap_or("unknown").to_owned();
         let entry = totals.entry(vendor).or_default();
         entry.calls += 1;
         entry.input_tokens = entry
             .input_tokens
-            .saturating_add(span.int("gen_ai.usage.input_tokens").unwrap_or(0));
+            .saturating_add(span.int(GEN_AI_USAGE_INPUT_TOKENS).unwrap_or(0));
         entry.output_tokens = entry
             .output_tokens
-            .saturating_add(span.int("gen_ai.usage.output_tokens").unwrap_or(0));
+            .saturating_add(span.int(GEN_AI_USAGE_OUTPUT_TOKENS).unwrap_or(0));
         entry.ms += span.duration_ms();
     }
     totals
@@ -67,10 +71,10 @@ fn line(span: &SpanRecord, style: Style) -> String {
         span.oi_kind(),
         span.duration_ms()
     );
-    if let Some(system) = span.text("gen_ai.system") {
+    if let Some(system) = span.text(GEN_AI_SYSTEM) {
         match span
-            .text("gen_ai.response.model")
-            .or_else(|| span.text("gen_ai.request.model"))
+            .text(GEN_AI_RESPONSE_MODEL)
+            .or_else(|| span.text(GEN_AI_REQUEST_MODEL))
         {
             Some(model) => {
                 let _ = write!(text, " {system}/{model}");
@@ -80,24 +84,22 @@ fn line(span: &SpanRecord, style: Style) -> String {
             }
         }
     }
-    if let Some(step) = span.text("agento.step_name") {
+    if let Some(step) = span.text(AGENTO_STEP_NAME) {
         let _ = write!(text, " «{step}»");
     }
     if let (Some(i), Some(o)) = (
-        span.attr("gen_ai.usage.input_tokens")
-            .and_then(Attr::as_int),
-        span.attr("gen_ai.usage.output_tokens")
-            .and_then(Attr::as_int),
+        span.attr(GEN_AI_USAGE_INPUT_TOKENS).and_then(Attr::as_int),
+        span.attr(GEN_AI_USAGE_OUTPUT_TOKENS).and_then(Attr::as_int),
     ) {
         let _ = write!(text, " tokens {i}→{o}");
     }
-    if let Some(attempt) = span.attr("retry.attempt").and_then(Attr::as_int) {
+    if let Some(attempt) = span.attr(RETRY_ATTEMPT).and_then(Attr::as_int) {
         let _ = write!(text, " attempt {attempt}");
     }
-    if let Some(max) = span.attr("retry.max_attempts").and_then(Attr::as_int) {
+    if let Some(max) = span.attr(RETRY_MAX_ATTEMPTS).and_then(Attr::as_int) {
         let _ = write!(text, " (max {max} attempts)");
     }
-    if let Some(step_type) = span.text("agento.step_type") {
+    if let Some(step_type) = span.text(AGENTO_STEP_TYPE) {
         let _ = write!(text, " {step_type}");
     }
     if span
