@@ -18,15 +18,15 @@ use crate::vendors::{Vendors, VendorsConfig};
 /// `agento`: run the Agento pipeline with full OpenTelemetry tracing.
 #[derive(Debug, Parser)]
 #[command(name = "agento", version, about, long_about = None)]
-pub struct Cli {
+struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Run the three stages in one process under one root span.
     Run(RunArgs),
     /// Serve the offline vendor simulator (Gemini, OpenAI and Anthropic APIs).
@@ -38,40 +38,40 @@ pub enum Command {
 
 /// Where the vendors are and which models to ask.
 #[derive(Debug, Clone, Args)]
-pub struct VendorArgs {
+struct VendorArgs {
     /// Use the built-in vendor simulator instead of the real APIs (no keys, no network).
     #[arg(long)]
-    pub offline: bool,
+    offline: bool,
     /// The Gemini model [env: GEMINI_MODEL; default gemini-3.8-flash].
     #[arg(long)]
-    pub gemini_model: Option<String>,
+    gemini_model: Option<String>,
     /// The OpenAI model [env: OPENAI_MODEL; default gpt-5.5].
     #[arg(long)]
-    pub openai_model: Option<String>,
+    openai_model: Option<String>,
     /// The Anthropic model [env: ANTHROPIC_MODEL; default claude-sonnet-5-5].
     #[arg(long)]
-    pub anthropic_model: Option<String>,
+    anthropic_model: Option<String>,
     /// Print errors only.
     #[arg(long, short)]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 /// `agento run`.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+struct RunArgs {
     /// The goal file: {"goal": "...", "expected_response": "..."}.
     #[arg(long, default_value = "project_goal.json")]
-    pub goal: PathBuf,
+    goal: PathBuf,
     /// Print a machine-readable summary on stdout.
     #[arg(long)]
-    pub json: bool,
+    json: bool,
     /// Stream every LLM call (server-sent events); on a terminal the current
     /// call's text shows as it arrives.
     #[arg(long)]
-    pub stream: bool,
+    stream: bool,
     /// Vendors and console.
     #[command(flatten)]
-    pub vendors: VendorArgs,
+    vendors: VendorArgs,
 }
 
 /// The arguments of each stage binary: those of `agento run`.
@@ -80,18 +80,18 @@ pub struct RunArgs {
     version,
     about = "One stage of the Agento pipeline; stages hand the trace on through $AGENTO_DATA_DIR/trace.context"
 )]
-pub struct StageArgs {
+struct StageArgs {
     /// As for `agento run`.
     #[command(flatten)]
-    pub run: RunArgs,
+    run: RunArgs,
 }
 
 /// `agento simulate`.
 #[derive(Debug, Clone, Args)]
-pub struct SimulateArgs {
+struct SimulateArgs {
     /// The port on 127.0.0.1 (0: a free one).
     #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    port: u16,
 }
 
 /// Runs the `agento` command line.

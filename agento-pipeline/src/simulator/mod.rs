@@ -28,7 +28,7 @@
 
 mod api;
 mod config;
-pub mod content;
+mod content;
 mod errors;
 mod record;
 mod serve;

@@ -256,7 +256,6 @@ fn record_verdict(reply: &Reply) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::Mode;
     use crate::vendors::{GeminiUsage, Usage};
 
     fn reply(text: &str, finish: &str) -> Reply {
@@ -281,7 +280,7 @@ mod tests {
             .build()
             .unwrap()
             .block_on(complete(
-                &Console::new(Mode::Quiet),
+                &Console::detect(true),
                 "Launch",
                 params,
                 |params| {

@@ -17,28 +17,29 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 pub use agento::runtime::archive::read::{
-    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
+    Archive, Attr, LoadError, SpanRecord, Trace, load, parse,
 };
-pub use validate::Contract;
+pub(crate) use agento::runtime::archive::read::{Placed, Tree, count_spans, latest};
+use validate::Contract;
 
 /// Which trace to look at: an archive file (or the newest) and, when it
 /// holds several, which of its traces.
 #[derive(Debug, Args)]
-pub struct TraceArgs {
+pub(crate) struct TraceArgs {
     /// The archive.
     #[arg(required_unless_present = "latest")]
-    pub file: Option<PathBuf>,
+    file: Option<PathBuf>,
     /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
     #[arg(long, conflicts_with = "file")]
-    pub latest: bool,
+    latest: bool,
     /// The trace, when the file holds several (a prefix of its id).
     #[arg(long)]
-    pub trace: Option<String>,
+    trace: Option<String>,
 }
 
 /// `agento trace ...`.
 #[derive(Debug, Subcommand)]
-pub enum TraceCommand {
+pub(crate) enum TraceCommand {
     /// The span tree: kinds, durations, statuses, vendors, tokens, retries.
     Show {
         /// Which trace.
@@ -104,7 +105,7 @@ fn with_trace(which: TraceArgs, f: impl FnOnce(&Archive, &Trace) -> ExitCode) ->
 }
 
 /// The trace `id` of `archive` (a prefix is enough), or the only one.
-pub fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, String> {
+fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, String> {
     let path = archive.path.display();
     match id {
         Some(id) => {
@@ -151,7 +152,7 @@ pub fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, Str
 }
 
 /// Runs a `trace` subcommand.
-pub fn run(command: TraceCommand) -> ExitCode {
+pub(crate) fn run(command: TraceCommand) -> ExitCode {
     match command {
         TraceCommand::Show { which, attrs, json } => with_trace(which, |_, trace| {
             let text = if json {

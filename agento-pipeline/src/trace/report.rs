@@ -14,12 +14,7 @@ use super::show::vendor_totals;
 use super::{SpanRecord, Trace, Tree};
 
 /// Escapes text for HTML (every archive string is untrusted input).
-///
-/// ```
-/// use agento_pipeline::trace::report::escape;
-/// assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
-/// ```
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -258,6 +253,11 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_covers_the_html_specials() {
+        assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+    }
     use crate::trace::{Attr, SpanRecord, Trace};
 
     #[test]

@@ -13,7 +13,7 @@ use super::{Attr, Placed, SpanRecord, Trace, Tree};
 
 /// Totals of one vendor.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct VendorTotals {
+pub(crate) struct VendorTotals {
     /// LLM calls (attempts).
     pub calls: u64,
     /// Input tokens.
@@ -25,7 +25,7 @@ pub struct VendorTotals {
 }
 
 /// The per-vendor totals of `trace`.
-pub fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
+pub(crate) fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
     let mut totals: BTreeMap<String, VendorTotals> = BTreeMap::new();
     for span in trace.spans.iter().filter(|s| s.is_llm_call()) {
         let vendor = span.text(GEN_AI_SYSTEM).unwrap_or("unknown").to_owned();
@@ -118,7 +118,7 @@ fn line(span: &SpanRecord, style: Style) -> String {
 
 /// Tree lines are indented for at most this many levels; deeper spans are
 /// drawn at this indentation with a `⋯ depth N ⋯` marker.
-pub const MAX_DRAWN_DEPTH: usize = 32;
+pub(crate) const MAX_DRAWN_DEPTH: usize = 32;
 
 /// The tree-drawing prefixes of a span at `depth` whose ancestors' "last
 /// child" flags are `lasts[1..depth]` and its own `lasts[depth]`: one for its
@@ -214,7 +214,7 @@ pub fn render(trace: &Trace, style: Style) -> String {
 }
 
 /// A cycle of span indexes as `a → b → a` (span ids, each span's parent next).
-pub fn cycle_text(trace: &Trace, cycle: &[usize]) -> String {
+pub(crate) fn cycle_text(trace: &Trace, cycle: &[usize]) -> String {
     let mut ids: Vec<&str> = cycle
         .iter()
         .map(|&i| trace.spans[i].span_id.as_str())

@@ -23,18 +23,18 @@ use super::{Archive, Attr, SpanRecord, Trace, Tree};
 use crate::stages::{STAGE_1, STAGE_2, STAGE_3};
 
 /// The longest text an attribute may hold: 8000 characters + the marker.
-pub const MAX_TEXT_CHARS: usize = 8192;
+pub(crate) const MAX_TEXT_CHARS: usize = 8192;
 
 /// Attribute keys that name an LLM span's model, in any convention
 /// (OpenTelemetry GenAI, OpenInference).
-pub const MODEL_KEYS: [&str; 3] = [
+pub(crate) const MODEL_KEYS: [&str; 3] = [
     GEN_AI_REQUEST_MODEL,
     GEN_AI_RESPONSE_MODEL,
     oi::LLM_MODEL_NAME,
 ];
 
 /// Attribute keys that name an LLM span's provider, in any convention.
-pub const PROVIDER_KEYS: [&str; 4] = [
+pub(crate) const PROVIDER_KEYS: [&str; 4] = [
     genai::GEN_AI_PROVIDER_NAME,
     GEN_AI_SYSTEM,
     oi::LLM_PROVIDER,
@@ -120,7 +120,7 @@ pub fn validate_with(archive: &Archive, trace: &Trace, contract: Contract) -> Ve
 }
 
 /// Checks one trace against `contract`.
-pub fn validate_trace(trace: &Trace, contract: Contract) -> Vec<Violation> {
+pub(crate) fn validate_trace(trace: &Trace, contract: Contract) -> Vec<Violation> {
     let tree = trace.tree();
     let mut out = general(trace, &tree);
     if contract.resolve(trace) == Contract::Agento {

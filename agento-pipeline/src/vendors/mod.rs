@@ -33,10 +33,8 @@ pub use config::{ConfigError, VendorConfig, VendorsConfig};
 pub use error::VendorError;
 pub use gemini::GeminiClient;
 pub use openai::OpenAiClient;
-pub use params::{
-    CallParams, TemperatureSetting, Wanted, resolve, takes_temperature, temperature_var,
-    unsupported_parameter,
-};
+use params::resolve;
+pub use params::{CallParams, TemperatureSetting, Wanted};
 pub use stream::{Chunk, ChunkStream};
 pub use usage::{
     AnthropicUsage, GeminiUsage, OpenAiCompletionDetails, OpenAiPromptDetails, OpenAiUsage, Usage,
@@ -133,7 +131,7 @@ impl<'a> ChatRequest<'a> {
 }
 
 /// Finish reasons meaning the answer was cut off at the output limit.
-pub const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
+const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
 
 /// One vendor answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

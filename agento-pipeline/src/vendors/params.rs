@@ -91,7 +91,7 @@ impl TemperatureSetting {
 }
 
 /// The variable overriding `vendor`'s temperature rule.
-pub const fn temperature_var(vendor: Vendor) -> &'static str {
+pub(crate) const fn temperature_var(vendor: Vendor) -> &'static str {
     match vendor {
         Vendor::Gemini => "GEMINI_TEMPERATURE",
         Vendor::OpenAi => "OPENAI_TEMPERATURE",
@@ -100,15 +100,7 @@ pub const fn temperature_var(vendor: Vendor) -> &'static str {
 }
 
 /// Whether `model` of `vendor` takes `temperature`.
-///
-/// ```
-/// use agento_pipeline::vendors::{Vendor, takes_temperature};
-/// assert!(!takes_temperature(Vendor::OpenAi, "gpt-5.5"));
-/// assert!(takes_temperature(Vendor::OpenAi, "gpt-4.1"));
-/// assert!(!takes_temperature(Vendor::Anthropic, "claude-sonnet-5-5"));
-/// assert!(takes_temperature(Vendor::Gemini, "gemini-3.8-flash"));
-/// ```
-pub fn takes_temperature(vendor: Vendor, model: &str) -> bool {
+pub(crate) fn takes_temperature(vendor: Vendor, model: &str) -> bool {
     match vendor {
         Vendor::Gemini => true,
         Vendor::OpenAi => !openai_reasoning(model),
@@ -133,15 +125,7 @@ fn openai_reasoning(model: &str) -> bool {
 }
 
 /// Resolves what a call wants against `model`'s rules and `setting`.
-///
-/// ```
-/// use agento_pipeline::vendors::{CallParams, TemperatureSetting, Vendor, Wanted, resolve};
-/// let p = resolve(Vendor::OpenAi, "gpt-5.5", TemperatureSetting::ByModel, Wanted::new(0.3));
-/// assert_eq!(p, CallParams { temperature: None, max_tokens: None });
-/// let p = resolve(Vendor::OpenAi, "gpt-5.5", TemperatureSetting::Fixed(1.0), Wanted::new(0.3));
-/// assert_eq!(p.temperature, Some(1.0));
-/// ```
-pub fn resolve(
+pub(crate) fn resolve(
     vendor: Vendor,
     model: &str,
     setting: TemperatureSetting,
@@ -162,14 +146,7 @@ pub fn resolve(
 
 /// The parameter a 400 message says the model does not take, when it is one
 /// an override variable can leave out (`temperature`).
-///
-/// ```
-/// use agento_pipeline::vendors::unsupported_parameter;
-/// assert_eq!(unsupported_parameter("Unsupported parameter: 'temperature' is not supported with this model."), Some("temperature"));
-/// assert_eq!(unsupported_parameter("temperature: Extra inputs are not permitted"), Some("temperature"));
-/// assert_eq!(unsupported_parameter("messages: field required"), None);
-/// ```
-pub fn unsupported_parameter(message: &str) -> Option<&'static str> {
+pub(crate) fn unsupported_parameter(message: &str) -> Option<&'static str> {
     let lower = message.to_ascii_lowercase();
     let refuses = [
         "unsupported",
@@ -190,6 +167,53 @@ pub fn unsupported_parameter(message: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temperature_by_vendor_and_model() {
+        assert!(!takes_temperature(Vendor::OpenAi, "gpt-5.5"));
+        assert!(takes_temperature(Vendor::OpenAi, "gpt-4.1"));
+        assert!(!takes_temperature(Vendor::Anthropic, "claude-sonnet-5-5"));
+        assert!(takes_temperature(Vendor::Gemini, "gemini-3.8-flash"));
+    }
+
+    #[test]
+    fn resolve_applies_the_rule_and_the_setting() {
+        let p = resolve(
+            Vendor::OpenAi,
+            "gpt-5.5",
+            TemperatureSetting::ByModel,
+            Wanted::new(0.3),
+        );
+        assert_eq!(
+            p,
+            CallParams {
+                temperature: None,
+                max_tokens: None
+            }
+        );
+        let p = resolve(
+            Vendor::OpenAi,
+            "gpt-5.5",
+            TemperatureSetting::Fixed(1.0),
+            Wanted::new(0.3),
+        );
+        assert_eq!(p.temperature, Some(1.0));
+    }
+
+    #[test]
+    fn unsupported_parameter_names_temperature_only() {
+        assert_eq!(
+            unsupported_parameter(
+                "Unsupported parameter: 'temperature' is not supported with this model."
+            ),
+            Some("temperature")
+        );
+        assert_eq!(
+            unsupported_parameter("temperature: Extra inputs are not permitted"),
+            Some("temperature")
+        );
+        assert_eq!(unsupported_parameter("messages: field required"), None);
+    }
 
     #[test]
     fn openai_reasoning_families() {
