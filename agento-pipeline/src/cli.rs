@@ -1,5 +1,5 @@
 //! The command line: `agento run`, `agento simulate`, `agento trace`, and the
-//! stage binaries, which share [`StageArgs`] and [`run_stage`].
+//! stage binaries, which share the arguments of `agento run` and [`run_stage`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;

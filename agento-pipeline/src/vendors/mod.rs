@@ -226,8 +226,9 @@ pub struct Vendors {
 
 impl Vendors {
     /// The parameters a call that wants `wanted` sends to `vendor`'s
-    /// configured model: its temperature rule and `<VENDOR>_TEMPERATURE`
-    /// applied (see [`resolve`]).
+    /// configured model: the model's temperature rule (OpenAI's reasoning
+    /// models and Anthropic's take none) and `<VENDOR>_TEMPERATURE`
+    /// ([`TemperatureSetting`]) applied.
     pub fn params(&self, vendor: Vendor, wanted: Wanted) -> CallParams {
         let config = &self.connection(vendor).config;
         resolve(vendor, &config.model, config.temperature, wanted)
