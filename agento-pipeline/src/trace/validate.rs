@@ -194,64 +194,73 @@ fn general(trace: &Trace, tree: &Tree) -> Vec<Violation> {
         _ => tree.reachable().iter().map(|p| p.index).collect(),
     };
     for (i, span) in trace.spans.iter().enumerate() {
-        let at = span.label();
-        if !is_hex(&span.span_id, 16) {
+        general_span(span, i, tree, &reached, &mut out);
+    }
+    out
+}
+
+/// The ids, place in the tree, sizes and conventions of span `i`.
+fn general_span(
+    span: &SpanRecord,
+    i: usize,
+    tree: &Tree,
+    reached: &HashSet<usize>,
+    out: &mut Vec<Violation>,
+) {
+    let at = span.label();
+    if !is_hex(&span.span_id, 16) {
+        out.push(violation(
+            at.clone(),
+            "its span id is not 16 hex digits (not all zero)",
+        ));
+    }
+    if !span.parent_span_id.is_empty() {
+        if !is_hex(&span.parent_span_id, 16) {
             out.push(violation(
                 at.clone(),
-                "its span id is not 16 hex digits (not all zero)",
+                "its parent span id is not 16 hex digits (not all zero)",
             ));
-        }
-        if !span.parent_span_id.is_empty() {
-            if !is_hex(&span.parent_span_id, 16) {
-                out.push(violation(
-                    at.clone(),
-                    "its parent span id is not 16 hex digits (not all zero)",
-                ));
-            } else if tree.parent(i).is_none() {
-                out.push(violation(
-                    at.clone(),
-                    format!("its parent {} is not in the file", span.parent_span_id),
-                ));
-            }
-        }
-        if !reached.contains(&i) {
-            out.push(violation(at.clone(), "not reachable from the root"));
-        }
-        if span.attributes.iter().any(|(key, _)| key.is_empty()) {
+        } else if tree.parent(i).is_none() {
             out.push(violation(
                 at.clone(),
-                format!("an attribute without a key (line {})", span.line),
+                format!("its parent {} is not in the file", span.parent_span_id),
             ));
         }
-        for (key, value) in &span.attributes {
-            if let Some(text) = value.as_text() {
-                let chars = text.chars().count();
-                if chars > MAX_TEXT_CHARS {
-                    out.push(violation(
-                        at.clone(),
-                        format!(
-                            "`{key}` holds {chars} characters, over the {MAX_TEXT_CHARS} limit"
-                        ),
-                    ));
-                }
-            }
-        }
-        if span.is_llm_call() {
-            if !MODEL_KEYS.iter().any(|k| span.text(k).is_some()) {
+    }
+    if !reached.contains(&i) {
+        out.push(violation(at.clone(), "not reachable from the root"));
+    }
+    if span.attributes.iter().any(|(key, _)| key.is_empty()) {
+        out.push(violation(
+            at.clone(),
+            format!("an attribute without a key (line {})", span.line),
+        ));
+    }
+    for (key, value) in &span.attributes {
+        if let Some(text) = value.as_text() {
+            let chars = text.chars().count();
+            if chars > MAX_TEXT_CHARS {
                 out.push(violation(
                     at.clone(),
-                    format!("LLM span without a model (one of {MODEL_KEYS:?})"),
-                ));
-            }
-            if !PROVIDER_KEYS.iter().any(|k| span.text(k).is_some()) {
-                out.push(violation(
-                    at,
-                    format!("LLM span without a provider (one of {PROVIDER_KEYS:?})"),
+                    format!("`{key}` holds {chars} characters, over the {MAX_TEXT_CHARS} limit"),
                 ));
             }
         }
     }
-    out
+    if span.is_llm_call() {
+        if !MODEL_KEYS.iter().any(|k| span.text(k).is_some()) {
+            out.push(violation(
+                at.clone(),
+                format!("LLM span without a model (one of {MODEL_KEYS:?})"),
+            ));
+        }
+        if !PROVIDER_KEYS.iter().any(|k| span.text(k).is_some()) {
+            out.push(violation(
+                at,
+                format!("LLM span without a provider (one of {PROVIDER_KEYS:?})"),
+            ));
+        }
+    }
 }
 
 /// The Agento pipeline's own contract.

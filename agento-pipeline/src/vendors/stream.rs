@@ -353,99 +353,114 @@ impl Parser {
 
     fn parse(&mut self, event: &Event) -> Result<Step, Failure> {
         match self {
-            Self::OpenAi { done } => {
-                if event.data.trim() == "[DONE]" {
-                    *done = true;
-                    return Ok(Step::End);
-                }
-                let chunk: OpenAiChunk = chunk_event(&event.data)?;
-                let first = chunk.choices.first();
-                Ok(Step::Chunk(Chunk {
-                    vendor: Vendor::OpenAi,
-                    text: first
-                        .and_then(|c| c.delta.content.clone())
-                        .unwrap_or_default(),
-                    usage: chunk.usage.map(Usage::OpenAi),
-                    finish_reason: first.and_then(|c| c.finish_reason.clone()),
-                    model: chunk.model,
-                    id: chunk.id,
-                }))
-            }
-            Self::Anthropic { usage, stopped } => {
-                let value: Value = match event.event.as_str() {
-                    "ping" | "content_block_start" | "content_block_stop" => return Ok(Step::Skip),
-                    "message_stop" => {
-                        *stopped = true;
-                        return Ok(Step::End);
-                    }
-                    _ => json(&event.data)?,
-                };
-                let text = |pointer: &str| {
-                    value
-                        .pointer(pointer)
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                };
-                let count = |pointer: &str| value.pointer(pointer).and_then(Value::as_u64);
-                match event.event.as_str() {
-                    "error" => Err(Failure::Vendor(value)),
-                    "message_start" => {
-                        if let Some(start) = value.pointer("/message/usage") {
-                            *usage = serde_json::from_value(start.clone()).unwrap_or_default();
-                        }
-                        Ok(Step::Chunk(Chunk {
-                            vendor: Vendor::Anthropic,
-                            text: String::new(),
-                            usage: Some(Usage::Anthropic(usage.clone())),
-                            finish_reason: None,
-                            model: text("/message/model"),
-                            id: text("/message/id"),
-                        }))
-                    }
-                    "content_block_delta" => Ok(Step::Chunk(Chunk {
-                        vendor: Vendor::Anthropic,
-                        text: text("/delta/text").unwrap_or_default(),
-                        usage: None,
-                        finish_reason: None,
-                        model: None,
-                        id: None,
-                    })),
-                    "message_delta" => {
-                        if let Some(output) = count("/usage/output_tokens") {
-                            usage.output_tokens = output;
-                        }
-                        if let Some(input) = count("/usage/input_tokens").filter(|n| *n > 0) {
-                            usage.input_tokens = input;
-                        }
-                        Ok(Step::Chunk(Chunk {
-                            vendor: Vendor::Anthropic,
-                            text: String::new(),
-                            usage: Some(Usage::Anthropic(usage.clone())),
-                            finish_reason: text("/delta/stop_reason"),
-                            model: None,
-                            id: None,
-                        }))
-                    }
-                    _ => Ok(Step::Skip),
-                }
-            }
-            Self::Gemini { finished } => {
-                let chunk: GeminiChunk = chunk_event(&event.data)?;
-                let first = chunk.candidates.first();
-                let finish_reason = first.and_then(|c| c.finish_reason.clone());
-                *finished |= finish_reason.is_some();
-                Ok(Step::Chunk(Chunk {
-                    vendor: Vendor::Gemini,
-                    text: first
-                        .and_then(|c| c.content.as_ref())
-                        .map(|c| c.parts.iter().map(|p| p.text.as_str()).collect())
-                        .unwrap_or_default(),
-                    usage: chunk.usage_metadata.map(Usage::Gemini),
-                    finish_reason,
-                    model: chunk.model_version,
-                    id: chunk.response_id,
-                }))
-            }
+            Self::OpenAi { done } => openai_event(event, done),
+            Self::Anthropic { usage, stopped } => anthropic_event(event, usage, stopped),
+            Self::Gemini { finished } => gemini_event(event, finished),
         }
     }
+}
+
+/// One OpenAI event: a chunk, or `[DONE]` (the end).
+fn openai_event(event: &Event, done: &mut bool) -> Result<Step, Failure> {
+    if event.data.trim() == "[DONE]" {
+        *done = true;
+        return Ok(Step::End);
+    }
+    let chunk: OpenAiChunk = chunk_event(&event.data)?;
+    let first = chunk.choices.first();
+    Ok(Step::Chunk(Chunk {
+        vendor: Vendor::OpenAi,
+        text: first
+            .and_then(|c| c.delta.content.clone())
+            .unwrap_or_default(),
+        usage: chunk.usage.map(Usage::OpenAi),
+        finish_reason: first.and_then(|c| c.finish_reason.clone()),
+        model: chunk.model,
+        id: chunk.id,
+    }))
+}
+
+/// One Anthropic event: the usage starts in `message_start` and grows in
+/// `message_delta`; `message_stop` ends the stream.
+fn anthropic_event(
+    event: &Event,
+    usage: &mut AnthropicUsage,
+    stopped: &mut bool,
+) -> Result<Step, Failure> {
+    let value: Value = match event.event.as_str() {
+        "ping" | "content_block_start" | "content_block_stop" => return Ok(Step::Skip),
+        "message_stop" => {
+            *stopped = true;
+            return Ok(Step::End);
+        }
+        _ => json(&event.data)?,
+    };
+    let text = |pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let count = |pointer: &str| value.pointer(pointer).and_then(Value::as_u64);
+    match event.event.as_str() {
+        "error" => Err(Failure::Vendor(value)),
+        "message_start" => {
+            if let Some(start) = value.pointer("/message/usage") {
+                *usage = serde_json::from_value(start.clone()).unwrap_or_default();
+            }
+            Ok(Step::Chunk(Chunk {
+                vendor: Vendor::Anthropic,
+                text: String::new(),
+                usage: Some(Usage::Anthropic(usage.clone())),
+                finish_reason: None,
+                model: text("/message/model"),
+                id: text("/message/id"),
+            }))
+        }
+        "content_block_delta" => Ok(Step::Chunk(Chunk {
+            vendor: Vendor::Anthropic,
+            text: text("/delta/text").unwrap_or_default(),
+            usage: None,
+            finish_reason: None,
+            model: None,
+            id: None,
+        })),
+        "message_delta" => {
+            if let Some(output) = count("/usage/output_tokens") {
+                usage.output_tokens = output;
+            }
+            if let Some(input) = count("/usage/input_tokens").filter(|n| *n > 0) {
+                usage.input_tokens = input;
+            }
+            Ok(Step::Chunk(Chunk {
+                vendor: Vendor::Anthropic,
+                text: String::new(),
+                usage: Some(Usage::Anthropic(usage.clone())),
+                finish_reason: text("/delta/stop_reason"),
+                model: None,
+                id: None,
+            }))
+        }
+        _ => Ok(Step::Skip),
+    }
+}
+
+/// One Gemini event: a `GenerateContentResponse`; the one with a finish
+/// reason is the last.
+fn gemini_event(event: &Event, finished: &mut bool) -> Result<Step, Failure> {
+    let chunk: GeminiChunk = chunk_event(&event.data)?;
+    let first = chunk.candidates.first();
+    let finish_reason = first.and_then(|c| c.finish_reason.clone());
+    *finished |= finish_reason.is_some();
+    Ok(Step::Chunk(Chunk {
+        vendor: Vendor::Gemini,
+        text: first
+            .and_then(|c| c.content.as_ref())
+            .map(|c| c.parts.iter().map(|p| p.text.as_str()).collect())
+            .unwrap_or_default(),
+        usage: chunk.usage_metadata.map(Usage::Gemini),
+        finish_reason,
+        model: chunk.model_version,
+        id: chunk.response_id,
+    }))
 }
