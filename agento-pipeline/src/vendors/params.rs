@@ -124,7 +124,8 @@ fn openai_reasoning(model: &str) -> bool {
         })
 }
 
-/// Resolves what a call wants against `model`'s rules and `setting`.
+/// Resolves what a call wants against `model`'s rules and `setting`; a call
+/// to Anthropic without an output limit gets the one the API requires.
 pub(crate) fn resolve(
     vendor: Vendor,
     model: &str,
@@ -138,9 +139,15 @@ pub(crate) fn resolve(
         TemperatureSetting::Never => None,
         TemperatureSetting::Fixed(t) => Some(t),
     };
+    // Anthropic requires an output limit: the one it is sent is the one the
+    // span records.
+    let required = match vendor {
+        Vendor::Anthropic => Some(super::anthropic::DEFAULT_MAX_TOKENS),
+        Vendor::Gemini | Vendor::OpenAi => None,
+    };
     CallParams {
         temperature,
-        max_tokens: wanted.max_tokens,
+        max_tokens: wanted.max_tokens.or(required),
     }
 }
 
@@ -198,6 +205,35 @@ mod tests {
             Wanted::new(0.3),
         );
         assert_eq!(p.temperature, Some(1.0));
+    }
+
+    #[test]
+    fn anthropic_calls_always_carry_the_output_limit_they_send() {
+        let wanted = Wanted::new(0.3);
+        let anthropic = resolve(
+            Vendor::Anthropic,
+            "claude-sonnet-5-5",
+            TemperatureSetting::ByModel,
+            wanted,
+        );
+        assert_eq!(
+            anthropic.max_tokens,
+            Some(super::super::anthropic::DEFAULT_MAX_TOKENS)
+        );
+        let gemini = resolve(
+            Vendor::Gemini,
+            "gemini-3.8-flash",
+            TemperatureSetting::ByModel,
+            wanted,
+        );
+        assert_eq!(gemini.max_tokens, None);
+        let set = resolve(
+            Vendor::Anthropic,
+            "claude-sonnet-5-5",
+            TemperatureSetting::ByModel,
+            wanted.with_max_tokens(10),
+        );
+        assert_eq!(set.max_tokens, Some(10));
     }
 
     #[test]
