@@ -106,32 +106,7 @@ async fn respond(
         counters.rejected.fetch_add(1, Ordering::Relaxed);
         return unsupported_temperature(vendor);
     }
-    let mut text =
-        if behaviour.broken_plan && content::marker(&ask.prompt) == Some(agento::StepType::Plan) {
-            content::broken_plan()
-        } else {
-            content::reply(&ask.prompt, &shared.verdicts)
-        };
-    if ask.json {
-        text = content::json_only(&text);
-    }
-    let (mut text, mut output_tokens, mut cut) = content::limit(text, ask.max_tokens);
-    if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
-        let half = content::tokens(&text) / 2;
-        (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
-    }
-    if let Some(bytes) = behaviour.huge_reply_bytes {
-        // A misbehaving server: padded past any token limit.
-        text = content::pad(text, bytes);
-        output_tokens = content::tokens(&text);
-    }
-    let generated = Generated {
-        input_tokens: content::tokens(&ask.prompt),
-        text,
-        output_tokens,
-        cut,
-        mode: behaviour.mode,
-    };
+    let generated = generate(shared, vendor, &ask);
     let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
     let body = shape(&ask, &generated, sequence);
     if ask.stream {
@@ -163,6 +138,41 @@ async fn respond(
     let mut response = axum::Json(body).into_response();
     request_id(vendor, &mut response);
     response
+}
+
+/// The answer to `ask` under `vendor`'s behaviour: the reply to the prompt
+/// (or a broken plan), JSON only in JSON mode, cut at the output limit (or
+/// at half of it for the first answers of a cut-off behaviour), padded for a
+/// huge-reply behaviour.
+fn generate(shared: &Shared, vendor: Vendor, ask: &Ask) -> Generated {
+    let behaviour = shared.config.vendor(vendor);
+    let counters = shared.counters(vendor);
+    let mut text =
+        if behaviour.broken_plan && content::marker(&ask.prompt) == Some(agento::StepType::Plan) {
+            content::broken_plan()
+        } else {
+            content::reply(&ask.prompt, &shared.verdicts)
+        };
+    if ask.json {
+        text = content::json_only(&text);
+    }
+    let (mut text, mut output_tokens, mut cut) = content::limit(text, ask.max_tokens);
+    if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
+        let half = content::tokens(&text) / 2;
+        (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
+    }
+    if let Some(bytes) = behaviour.huge_reply_bytes {
+        // A misbehaving server: padded past any token limit.
+        text = content::pad(text, bytes);
+        output_tokens = content::tokens(&text);
+    }
+    Generated {
+        input_tokens: content::tokens(&ask.prompt),
+        text,
+        output_tokens,
+        cut,
+        mode: behaviour.mode,
+    }
 }
 
 /// The injected failure, in the vendor's error shape.
