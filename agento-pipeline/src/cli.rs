@@ -1,7 +1,7 @@
 //! The command line: `agento run`, `agento simulate`, `agento trace`, and the
 //! stage binaries, which share the arguments of `agento run` and [`run_stage`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::console::{Console, err_line, out_json, out_line};
-use crate::report::Recorder;
+use crate::report::{Recorder, RunReport};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::stages::{self, Pipeline, PipelineError};
 use crate::vendors::{Vendors, VendorsConfig};
@@ -166,39 +166,8 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let simulator = if args.vendors.offline {
-            let config = match SimulatorConfig::from_env() {
-                Ok(config) => config,
-                Err(error) => {
-                    err_line(&format!("error: {error}"));
-                    return ExitCode::from(2);
-                }
-            };
-            match Simulator::start(config, 0).await {
-                Ok(simulator) => Some(simulator),
-                Err(error) => {
-                    err_line(&format!(
-                        "error: cannot start the vendor simulator: {error}"
-                    ));
-                    return ExitCode::from(2);
-                }
-            }
-        } else {
-            None
-        };
-        let config = match &simulator {
-            Some(simulator) => VendorsConfig::offline(&simulator.base_url()),
-            None => VendorsConfig::from_env(),
-        };
-        let vendors = match config.map_err(|e| e.to_string()).and_then(|config| {
-            let config = config.with_models(
-                args.vendors.gemini_model.clone(),
-                args.vendors.openai_model.clone(),
-                args.vendors.anthropic_model.clone(),
-            );
-            Vendors::new(config).map_err(|e| e.to_string())
-        }) {
-            Ok(vendors) => vendors,
+        let (simulator, vendors) = match connect(&args.vendors).await {
+            Ok(connected) => connected,
             Err(error) => {
                 err_line(&format!("error: {error}"));
                 return ExitCode::from(2);
@@ -234,6 +203,32 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
         }
         finish(&pipeline, args, &outcome, elapsed)
     })
+}
+
+/// The vendor clients `args` ask for, and the simulator they call when
+/// `--offline` (started here); or why they cannot be set up.
+async fn connect(args: &VendorArgs) -> Result<(Option<Simulator>, Vendors), String> {
+    let simulator = if args.offline {
+        let config = SimulatorConfig::from_env()?;
+        let simulator = Simulator::start(config, 0)
+            .await
+            .map_err(|error| format!("cannot start the vendor simulator: {error}"))?;
+        Some(simulator)
+    } else {
+        None
+    };
+    let config = match &simulator {
+        Some(simulator) => VendorsConfig::offline(&simulator.base_url()),
+        None => VendorsConfig::from_env(),
+    }
+    .map_err(|e| e.to_string())?
+    .with_models(
+        args.gemini_model.clone(),
+        args.openai_model.clone(),
+        args.anthropic_model.clone(),
+    );
+    let vendors = Vendors::new(config).map_err(|e| e.to_string())?;
+    Ok((simulator, vendors))
 }
 
 /// `agento run`: the three stages under one `agento.pipeline` root. The root
@@ -293,29 +288,7 @@ fn finish(
     }
     match outcome {
         Ok(()) => {
-            let tokens: Vec<String> = report
-                .tokens
-                .iter()
-                .map(|(vendor, t)| {
-                    format!(
-                        "{vendor} {} calls, {}→{} tokens",
-                        t.calls, t.input_tokens, t.output_tokens
-                    )
-                })
-                .collect();
-            pipeline.console.say(&format!(
-                "done in {:.1}s: {}",
-                elapsed.as_secs_f64(),
-                tokens.join("; ")
-            ));
-            if let Some(archive) = &archive {
-                pipeline.console.say(&format!(
-                    "trace archive: {} ({} spans) — look at it with `agento trace show {}`",
-                    Pipeline::show(archive),
-                    spans.unwrap_or(0),
-                    Pipeline::show(archive)
-                ));
-            }
+            say_done(pipeline, &report, elapsed, archive.as_deref(), spans);
             if archive_incomplete.is_some() {
                 ExitCode::FAILURE
             } else {
@@ -332,5 +305,39 @@ fn finish(
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Says how a successful run went: time and tokens per vendor, and where its
+/// trace archive is.
+fn say_done(
+    pipeline: &Pipeline,
+    report: &RunReport,
+    elapsed: std::time::Duration,
+    archive: Option<&Path>,
+    spans: Option<usize>,
+) {
+    let tokens: Vec<String> = report
+        .tokens
+        .iter()
+        .map(|(vendor, t)| {
+            format!(
+                "{vendor} {} calls, {}→{} tokens",
+                t.calls, t.input_tokens, t.output_tokens
+            )
+        })
+        .collect();
+    pipeline.console.say(&format!(
+        "done in {:.1}s: {}",
+        elapsed.as_secs_f64(),
+        tokens.join("; ")
+    ));
+    if let Some(archive) = archive {
+        pipeline.console.say(&format!(
+            "trace archive: {} ({} spans) — look at it with `agento trace show {}`",
+            Pipeline::show(archive),
+            spans.unwrap_or(0),
+            Pipeline::show(archive)
+        ));
     }
 }
