@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
-use agento::runtime::metrics;
+use agento::metrics;
 use agento::{ErrorInfo, LlmChunk, TokenCounts, TokenUsage, llm_span, retry_spans};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use opentelemetry::trace::Status;

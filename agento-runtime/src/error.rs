@@ -4,12 +4,6 @@
 //! A recorded error gives the span status `ERROR` with the message, an
 //! `error.type` attribute and an `exception` event (`exception.type`,
 //! `exception.message`), as the OpenTelemetry exception conventions ask.
-//!
-//! ```
-//! use opentelemetry::trace::TraceContextExt;
-//! let cx = opentelemetry::Context::current();
-//! agento_runtime::error::record_error(&cx.span(), "io", "disk full");
-//! ```
 
 use std::borrow::Cow;
 use std::fmt::Display;
@@ -32,7 +26,7 @@ pub const EXCEPTION_EVENT: &str = "exception";
 /// ```
 /// use std::{borrow::Cow, time::Duration};
 /// struct RateLimited { wait: Duration }
-/// impl agento_runtime::error::ErrorInfo for RateLimited {
+/// impl agento_runtime::ErrorInfo for RateLimited {
 ///     fn error_type(&self) -> Cow<'static, str> { "rate_limited".into() }
 ///     fn retry_after(&self) -> Option<Duration> { Some(self.wait) }
 /// }
@@ -48,6 +42,12 @@ pub trait ErrorInfo {
 
 /// Marks the span failed: status `ERROR` with `message`, `error.type`, and an
 /// `exception` event. Long messages are truncated; secrets are scrubbed on export.
+///
+/// ```
+/// use opentelemetry::trace::TraceContextExt;
+/// let cx = opentelemetry::Context::current();
+/// agento_runtime::record_error(&cx.span(), "io", "disk full");
+/// ```
 pub fn record_error(span: &SpanRef<'_>, error_type: &str, message: &str) {
     let message = truncate(message).text.into_owned();
     span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.to_owned()));
@@ -76,7 +76,7 @@ impl ErrorReport {
     /// A report for an error of type `E` shown with `Display`.
     ///
     /// ```
-    /// let report = agento_runtime::error::ErrorReport::of(&std::fmt::Error);
+    /// let report = agento_runtime::ErrorReport::of(&std::fmt::Error);
     /// assert_eq!(report.error_type, "core::fmt::Error");
     /// ```
     pub fn of<E: Display + ?Sized>(error: &E) -> Self {
@@ -103,7 +103,7 @@ impl ErrorReport {
 /// (found only after auto-referencing), so this works on concrete types only.
 ///
 /// ```
-/// use agento_runtime::error::probe::{Probe, TypeFallback, MessageFallback};
+/// use agento_runtime::__private::probe::{Probe, TypeFallback, MessageFallback};
 /// struct Opaque;
 /// # #[allow(clippy::needless_borrow)]
 /// assert!((&Probe(&Opaque)).error_type().ends_with("Opaque"));

@@ -8,8 +8,8 @@ use crate::usage::TokenUsage;
 /// required; the rest default to "not reported".
 ///
 /// ```
-/// use agento_runtime::response::LlmResponse;
-/// use agento_runtime::usage::{TokenCounts, TokenUsage};
+/// use agento_runtime::LlmResponse;
+/// use agento_runtime::{TokenCounts, TokenUsage};
 ///
 /// struct Reply { text: String, usage: TokenCounts, model: String, finish: Vec<String> }
 ///

@@ -169,7 +169,7 @@ impl SpanGuard {
         self.span().set_attribute(attribute);
     }
 
-    /// Adds a text attribute, truncated per memo §4 (see [`text_attributes`]).
+    /// Adds a text attribute, truncated per memo §4 (see [`truncate`](crate::truncate)).
     pub fn set_text(&self, key: impl Into<Key>, text: &str) {
         let mut attributes = Vec::with_capacity(1);
         text_attributes(key.into(), text, &mut attributes);
@@ -230,14 +230,6 @@ impl Drop for SpanGuard {
 /// `agento.response.truncated_reason`, `agento.response.length`); for any other
 /// key `K` they are `K.truncated = true` and `K.length = <characters>`.
 ///
-/// ```
-/// use opentelemetry::{Key, KeyValue};
-/// let mut out = Vec::new();
-/// agento_runtime::span::text_attributes(Key::from_static_str("user_goal"), &"x".repeat(9000), &mut out);
-/// assert_eq!(out.len(), 3);
-/// assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
-/// ```
-///
 /// With content capture off (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`)
 /// it pushes nothing: every text is content.
 pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
@@ -281,7 +273,7 @@ pub(crate) fn text_attributes_value(key: Key, text: &str, out: &mut Vec<KeyValue
 ///
 /// ```
 /// // Outside any span this is a no-op.
-/// agento_runtime::span::record_text("agento.criteria", "specific and dated");
+/// agento_runtime::record_text("agento.criteria", "specific and dated");
 /// ```
 pub fn record_text(key: &'static str, text: &str) {
     let mut attributes = Vec::with_capacity(1);
@@ -304,4 +296,21 @@ pub(crate) fn truncated_value(text: &str) -> Value {
 /// archive and the OTLP path copies a pointer, not kilobytes.
 fn shared(text: &str) -> Value {
     Value::String(StringValue::from(Arc::<str>::from(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_get_their_markers() {
+        let mut out = Vec::new();
+        text_attributes(
+            Key::from_static_str("user_goal"),
+            &"x".repeat(9000),
+            &mut out,
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
+    }
 }

@@ -3,7 +3,7 @@
 //! [`TokenCounts`], counts given field by field.
 //!
 //! ```
-//! use agento_runtime::usage::{TokenCounts, TokenUsage};
+//! use agento_runtime::{TokenCounts, TokenUsage};
 //! let usage = TokenCounts { reasoning: Some(8), ..TokenCounts::new(12, 30) };
 //! assert_eq!(usage.input_tokens(), Some(12));
 //! assert_eq!(usage.reasoning_tokens(), Some(8));
@@ -42,7 +42,7 @@ pub trait TokenUsage {
     /// The memo's `gen_ai.usage.*` attributes for these counts (absent counts are skipped).
     ///
     /// ```
-    /// use agento_runtime::usage::{TokenCounts, TokenUsage};
+    /// use agento_runtime::{TokenCounts, TokenUsage};
     /// let usage = TokenCounts::new(5, 7);
     /// assert_eq!(usage.key_values().len(), 2);
     /// ```
@@ -54,67 +54,65 @@ pub trait TokenUsage {
             genai: false,
             content: true,
         };
-        self.push_key_values(memo, &mut out);
+        push_key_values(self, memo, &mut out);
         out
     }
+}
 
-    /// Pushes the token counts under the names of every convention `semconv`
-    /// turns on: `gen_ai.usage.*` (memo, genai) and `llm.token_count.*`
-    /// (OpenInference, with `total` = input + output).
-    ///
-    /// ```
-    /// use agento_runtime::semconv::Semconv;
-    /// use agento_runtime::usage::{TokenCounts, TokenUsage};
-    /// let usage = TokenCounts::new(5, 7);
-    /// let mut out = Vec::new();
-    /// usage.push_key_values(Semconv::parse(Some("openinference"), None, None).unwrap(), &mut out);
-    /// assert_eq!(out.len(), 3); // prompt, completion, total
-    /// ```
-    fn push_key_values(&self, semconv: Semconv, out: &mut Vec<KeyValue>) {
-        let mut push = |key: &'static str, count: Option<u64>| {
-            if let Some(count) = count {
-                out.push(KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)));
-            }
-        };
-        let (input, output) = (self.input_tokens(), self.output_tokens());
-        if semconv.memo || semconv.genai {
-            push(GEN_AI_USAGE_INPUT_TOKENS, input);
-            push(GEN_AI_USAGE_OUTPUT_TOKENS, output);
-            push(GEN_AI_USAGE_CACHED_INPUT_TOKENS, self.cached_input_tokens());
-            push(
-                GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-                self.cache_creation_input_tokens(),
-            );
+/// Pushes the token counts under the names of every convention `semconv`
+/// turns on: `gen_ai.usage.*` (memo, genai) and `llm.token_count.*`
+/// (OpenInference, with `total` = input + output).
+pub(crate) fn push_key_values<U: TokenUsage + ?Sized>(
+    usage: &U,
+    semconv: Semconv,
+    out: &mut Vec<KeyValue>,
+) {
+    let mut push = |key: &'static str, count: Option<u64>| {
+        if let Some(count) = count {
+            out.push(KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)));
         }
-        if semconv.memo {
-            push(GEN_AI_USAGE_REASONING_TOKENS, self.reasoning_tokens());
-        }
-        if semconv.genai {
-            push(
-                genai::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-                self.reasoning_tokens(),
-            );
-        }
-        if semconv.openinference {
-            push(oi::LLM_TOKEN_COUNT_PROMPT, input);
-            push(oi::LLM_TOKEN_COUNT_COMPLETION, output);
-            push(
-                oi::LLM_TOKEN_COUNT_TOTAL,
-                input.zip(output).map(|(i, o)| i.saturating_add(o)),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
-                self.cached_input_tokens(),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE,
-                self.cache_creation_input_tokens(),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
-                self.reasoning_tokens(),
-            );
-        }
+    };
+    let (input, output) = (usage.input_tokens(), usage.output_tokens());
+    if semconv.memo || semconv.genai {
+        push(GEN_AI_USAGE_INPUT_TOKENS, input);
+        push(GEN_AI_USAGE_OUTPUT_TOKENS, output);
+        push(
+            GEN_AI_USAGE_CACHED_INPUT_TOKENS,
+            usage.cached_input_tokens(),
+        );
+        push(
+            GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+            usage.cache_creation_input_tokens(),
+        );
+    }
+    if semconv.memo {
+        push(GEN_AI_USAGE_REASONING_TOKENS, usage.reasoning_tokens());
+    }
+    if semconv.genai {
+        push(
+            genai::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+            usage.reasoning_tokens(),
+        );
+    }
+    if semconv.openinference {
+        push(oi::LLM_TOKEN_COUNT_PROMPT, input);
+        push(oi::LLM_TOKEN_COUNT_COMPLETION, output);
+        push(
+            oi::LLM_TOKEN_COUNT_TOTAL,
+            input.zip(output).map(|(i, o)| i.saturating_add(o)),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
+            usage.cached_input_tokens(),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE,
+            usage.cache_creation_input_tokens(),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
+            usage.reasoning_tokens(),
+        );
     }
 }
 
@@ -122,7 +120,7 @@ pub trait TokenUsage {
 /// whose vendor has no usage type of its own (and of tests).
 ///
 /// ```
-/// use agento_runtime::usage::{TokenCounts, TokenUsage};
+/// use agento_runtime::{TokenCounts, TokenUsage};
 /// let usage = TokenCounts { cached_input: Some(4), ..TokenCounts::new(9, 3) };
 /// assert_eq!(usage.key_values().len(), 3);
 /// ```
@@ -209,7 +207,7 @@ mod tests {
     fn openinference_adds_a_total() {
         let mut out = Vec::new();
         let semconv = Semconv::parse(Some("openinference"), None, None).unwrap();
-        TokenCounts::new(5, 7).push_key_values(semconv, &mut out);
+        push_key_values(&TokenCounts::new(5, 7), semconv, &mut out);
         assert_eq!(get(&out, oi::LLM_TOKEN_COUNT_TOTAL), Some(Value::I64(12)));
         assert_eq!(out.len(), 3);
     }

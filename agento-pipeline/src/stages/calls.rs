@@ -12,12 +12,12 @@
 
 use std::future::Future;
 
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENTO_RESPONSE_INCOMPLETE, AGENTO_RETRY_AFTER_SECS, AGENTO_VERDICT,
     GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID, GEN_AI_RESPONSE_MODEL,
 };
-use agento::runtime::opentelemetry::trace::TraceContextExt;
-use agento::runtime::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
+use agento::opentelemetry::trace::TraceContextExt;
+use agento::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use agento::{ErrorInfo, StepType, llm_span, record_text, retry_spans};
 
 use super::Pipeline;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL,
 };
 use agento::{agento_module, record_module_input, record_module_output, record_user_goal, step};

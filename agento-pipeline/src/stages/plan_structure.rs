@@ -2,7 +2,7 @@
 //! → a validated plan structure in the run folder's `plan_structure.json`
 //! (and the latest copy `data/plan_structure.json`).
 
-use agento::runtime::attributes::AGENTO_USER_GOAL;
+use agento::attributes::AGENTO_USER_GOAL;
 use agento::{agento_module, record_module_output, record_user_goal, step};
 
 use super::calls::Call;

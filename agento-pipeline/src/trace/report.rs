@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use agento::StepType;
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENT_FINAL_RESPONSE, AGENTO_STEP_TYPE, GEN_AI_RESPONSE_CONTENT, GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS, USER_GOAL,
 };

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM,
     GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, RETRY_ATTEMPT, RETRY_MAX_ATTEMPTS,
 };

@@ -12,12 +12,12 @@
 use std::collections::HashSet;
 
 use agento::StepType;
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENT_FINAL_RESPONSE, AGENTO_STEP_TYPE, ERROR_TYPE, GEN_AI_OPERATION_NAME,
     GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM,
     GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, USER_GOAL,
 };
-use agento::runtime::semconv::{genai, openinference as oi};
+use agento::attributes::{genai, openinference as oi};
 
 use super::{Archive, Attr, SpanRecord, Trace, Tree};
 use crate::stages::{STAGE_1, STAGE_2, STAGE_3};

@@ -159,11 +159,11 @@ impl TokenUsage for AnthropicUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agento::runtime::attributes::{
+    use agento::attributes::{
         GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, GEN_AI_USAGE_CACHED_INPUT_TOKENS,
         GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, GEN_AI_USAGE_REASONING_TOKENS,
     };
-    use agento::runtime::opentelemetry::{KeyValue, Value};
+    use agento::opentelemetry::{KeyValue, Value};
 
     fn get(kvs: &[KeyValue], key: &str) -> Option<Value> {
         kvs.iter()
