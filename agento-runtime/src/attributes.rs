@@ -107,3 +107,17 @@ pub const AGENTO_FINAL_PLAN_CONTENT: &str = "agento.final_plan_content";
 /// The variable that opts in to the latest GenAI attribute names (adds the
 /// `genai` convention).
 pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+
+/// `true` on an LLM attempt span whose reply was cut off at the output limit.
+pub const AGENTO_RESPONSE_INCOMPLETE: &str = "agento.response.incomplete";
+/// On a failed LLM attempt span: the delay in seconds the vendor asked for
+/// before a retry (`Retry-After`, `retry-after-ms`, Gemini's `RetryInfo`).
+pub const AGENTO_RETRY_AFTER_SECS: &str = "agento.retry.after_secs";
+
+/// The OpenInference keys (`input.value`, `llm.model_name`, …) Phoenix and
+/// Arize read.
+pub use crate::semconv::openinference;
+
+/// The current OpenTelemetry GenAI registry's keys
+/// (`gen_ai.provider.name`, `gen_ai.input.messages`, …).
+pub use crate::semconv::genai;
