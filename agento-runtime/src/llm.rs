@@ -238,42 +238,53 @@ impl SpanGuard {
     /// the retry span its `input.value`.
     pub fn llm(spec: &LlmSpec, request: &LlmRequest<'_>) -> Self {
         let semconv = Semconv::current();
-        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
-        let mut attributes = Vec::with_capacity(20);
-        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
-        let guard = Context::map_current(|parent| {
-            if semconv.genai
-                && let Some(Conversation(id)) = parent.get::<Conversation>()
-            {
-                attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
-            }
-            let (name, retry) = match parent.get::<AttemptMarker>() {
-                Some(marker) if marker.is_for(parent) => {
-                    attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(marker.attempt)));
-                    if marker.attempt == 0
-                        && let Some(prompt) = &prompt
-                        && semconv.openinference
-                    {
-                        parent.span().set_attributes([
-                            KeyValue::new(INPUT_VALUE, prompt.clone()),
-                            KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
-                        ]);
-                    }
-                    (attempt_name(marker.attempt), Some(parent.clone()))
-                }
-                _ => (spec.span_name.into(), None),
+        let (mut guard, retry, attempt, conversation) = Context::map_current(|parent| {
+            let (name, retry, attempt) = match parent.get::<AttemptMarker>() {
+                Some(marker) if marker.is_for(parent) => (
+                    attempt_name(marker.attempt),
+                    Some(parent.clone()),
+                    Some(marker.attempt),
+                ),
+                _ => (spec.span_name.into(), None, None),
             };
+            let conversation = parent
+                .get::<Conversation>()
+                .filter(|_| semconv.genai)
+                .map(|Conversation(id)| id.clone());
             let guard = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
-                attributes,
+                Vec::new(),
             );
-            (guard, retry)
+            (guard, retry, attempt, conversation)
         });
-        let (mut guard, retry) = guard;
         guard.call = crate::metrics::CallMetrics::start(spec, request.model);
+        // A span that records nothing (no telemetry, sampled out) gets no
+        // attributes: nothing is built and no text is copied.
+        if !guard.span().is_recording() {
+            return guard;
+        }
+        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
+        let mut attributes = Vec::with_capacity(24);
+        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
+        if let Some(id) = conversation {
+            attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id));
+        }
+        if let Some(attempt) = attempt {
+            attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(attempt)));
+        }
+        if attempt == Some(0)
+            && let (Some(prompt), Some(retry)) = (&prompt, &retry)
+            && semconv.openinference
+        {
+            retry.span().set_attributes([
+                KeyValue::new(INPUT_VALUE, prompt.clone()),
+                KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
+            ]);
+        }
+        guard.span().set_attributes(attributes);
         guard.add_context_value(LlmCall {
             step_type: spec.step_type,
             request_model: model,
@@ -309,6 +320,9 @@ impl SpanGuard {
     fn record<R: LlmResponse + ?Sized>(&self, response: &R, content: bool) {
         self.note_response(response);
         let call = self.context().get::<LlmCall>();
+        if call.is_none() && !self.span().is_recording() {
+            return;
+        }
         let output = record_response(&self.span(), response, content, call);
         if let (Some(output), Some(retry)) = (output, call.and_then(|c| c.retry.as_ref())) {
             retry.span().set_attributes([

@@ -3,8 +3,9 @@
 //!
 //! [`ArchiveProcessor`] is a span processor with no lossy queue: a span's end
 //! puts the span in a bounded buffer and only waits (back-pressure) when the
-//! buffer is full; a writer thread scrubs, encodes and appends whole lines under
-//! an advisory file lock, so processes sharing one archive never interleave.
+//! buffer is full; a writer thread scrubs, cuts large texts, encodes and
+//! appends whole lines under an advisory file lock, so processes sharing one
+//! archive never interleave.
 
 pub mod encode;
 pub mod read;
@@ -22,7 +23,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::health::Health;
-use crate::secrets::{global_scrubber, scrub_span};
+use crate::secrets::{global_scrubber, prepare_span};
 
 /// The writer wakes at least this often, so ended spans reach the file soon.
 const WRITE_INTERVAL: Duration = Duration::from_millis(200);
@@ -194,7 +195,7 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
         if !batch.is_empty() {
             let scrubber = global_scrubber();
             batch.iter_mut().for_each(|span| {
-                scrub_span(span, &scrubber);
+                prepare_span(span, &scrubber);
                 crate::messages::expand(span);
             });
             write_batch(

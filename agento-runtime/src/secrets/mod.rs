@@ -15,10 +15,12 @@
 //!
 //! Where it runs:
 //! - **before truncation**: [`crate::truncate::truncate`] scrubs a text it has
-//!   to cut, so a secret straddling the cut never leaves a prefix behind;
+//!   to cut, and span texts are cut only after their span is scrubbed
+//!   ([`prepare_span`]), so a secret straddling the cut never leaves a prefix
+//!   behind;
 //! - **before every span processor**: the runtime's archive and OTLP paths scrub
 //!   each span on their own worker threads before encoding it
-//!   ([`scrub_span`]), and every processor a user adds with
+//!   ([`prepare_span`]), and every processor a user adds with
 //!   [`with_span_processor`](crate::TelemetryBuilder::with_span_processor) or
 //!   [`with_exporter`](crate::TelemetryBuilder::with_exporter) is wrapped in a
 //!   [`SecretsStage`], which scrubs the span before the processor sees it. The
@@ -45,7 +47,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use regex::Regex;
 
-pub use spans::{Scrubbing, SecretsStage, scrub_span};
+pub use spans::{Scrubbing, SecretsStage, prepare_span, scrub_span};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
