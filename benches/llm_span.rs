@@ -35,9 +35,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use agento::runtime::config::Config;
-use agento::runtime::usage::OpenAiUsage;
-use agento::{LlmResponse, Telemetry, TokenUsage, llm_span, retry_spans};
+use agento::{Config, LlmResponse, Telemetry, TokenCounts, TokenUsage, llm_span, retry_spans};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
@@ -63,7 +61,7 @@ const MODEL: &str = "gpt-4.1";
 
 struct Reply {
     text: Arc<str>,
-    usage: OpenAiUsage,
+    usage: TokenCounts,
 }
 
 impl LlmResponse for Reply {
@@ -95,12 +93,7 @@ impl std::fmt::Display for CallError {
 fn call() -> Result<Reply, CallError> {
     Ok(Reply {
         text: Arc::clone(&RESPONSE),
-        usage: OpenAiUsage {
-            prompt_tokens: 212,
-            completion_tokens: 2304,
-            total_tokens: 2516,
-            ..Default::default()
-        },
+        usage: TokenCounts::new(212, 2304),
     })
 }
 
@@ -170,11 +163,11 @@ fn hand_call(tracer: &SdkTracer, model: &str, prompt: &str) -> Result<Reply, Cal
             ));
             attributes.push(KeyValue::new(
                 "gen_ai.usage.input_tokens",
-                reply.usage.prompt_tokens as i64,
+                reply.usage.input.unwrap_or(0) as i64,
             ));
             attributes.push(KeyValue::new(
                 "gen_ai.usage.output_tokens",
-                reply.usage.completion_tokens as i64,
+                reply.usage.output.unwrap_or(0) as i64,
             ));
             span.set_attributes(attributes);
             span.set_status(Status::Ok);
@@ -235,11 +228,11 @@ fn tracing_call(model: &str, prompt: &str) -> Result<Reply, CallError> {
         span.record("gen_ai.response.finish_reasons", FINISH[0].as_str());
         span.record(
             "gen_ai.usage.input_tokens",
-            reply.usage.prompt_tokens as i64,
+            reply.usage.input.unwrap_or(0) as i64,
         );
         span.record(
             "gen_ai.usage.output_tokens",
-            reply.usage.completion_tokens as i64,
+            reply.usage.output.unwrap_or(0) as i64,
         );
         span.record("otel.status_code", "OK");
     }

@@ -11,8 +11,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use agento::runtime::usage::OpenAiUsage;
-use agento::{LlmChunk, TokenUsage, llm_span};
+use agento::{LlmChunk, TokenCounts, TokenUsage, llm_span};
 use criterion::Criterion;
 use futures_util::stream::{self, Stream};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -21,7 +20,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 #[derive(Clone, Copy)]
 struct Chunk {
     delta: &'static str,
-    usage: Option<&'static OpenAiUsage>,
+    usage: Option<&'static TokenCounts>,
 }
 
 impl LlmChunk for Chunk {
@@ -33,13 +32,7 @@ impl LlmChunk for Chunk {
     }
 }
 
-static USAGE: OpenAiUsage = OpenAiUsage {
-    prompt_tokens: 120,
-    completion_tokens: 800,
-    total_tokens: 920,
-    prompt_tokens_details: None,
-    completion_tokens_details: None,
-};
+static USAGE: TokenCounts = TokenCounts::new(120, 800);
 
 const SHORT: usize = 100;
 const LONG: usize = 1100;

@@ -46,27 +46,20 @@
 #![warn(missing_docs)]
 
 pub use agento_macros::{agento_module, llm_span, retry_spans, step};
-pub use agento_runtime as runtime;
 pub use agento_runtime::{
-    ErrorInfo, LlmChunk, LlmResponse, SpanGuard, SpanKind, StepField, StepType, Telemetry,
-    TokenUsage, record_expected_response, record_final_response, record_module_input,
-    record_module_output, record_text, record_user_goal,
+    Config, Conversation, ErrorInfo, ErrorReport, HealthReport, IoValue, LlmChunk, LlmResponse,
+    ModuleOutcome, Protocol, RunId, RunInfo, SpanGuard, SpanKind, StepField, StepType, Telemetry,
+    TelemetryBuilder, TokenCounts, TokenUsage, UnknownStepType, current_run, last_report,
+    record_error, record_expected_response, record_final_response, record_module_input,
+    record_module_output, record_streamed, record_text, record_user_goal,
 };
+pub use agento_runtime::{archive, attributes, backoff, carrier, metrics, secrets, truncate};
+
+/// Re-exported so that users and generated code use the same versions.
+pub use agento_runtime::{opentelemetry, opentelemetry_sdk};
 
 /// What macro-generated code names. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use agento_runtime::attributes;
-    pub use agento_runtime::error::probe;
-    pub use agento_runtime::io;
-    pub use agento_runtime::module::probe as outcome_probe;
-    pub use agento_runtime::opentelemetry::context::FutureExt;
-    pub use agento_runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
-    pub use agento_runtime::opentelemetry::{Key, KeyValue};
-    pub use agento_runtime::retry::sleep;
-    pub use agento_runtime::stream::{LlmStream, Peeked, Stream, mark_streaming};
-    pub use agento_runtime::{
-        Backoff, LlmRequest, LlmSpec, MaxTokens, ModuleRole, ModuleRun, ModuleSpec, Retry,
-        RetrySpec, RetryStep, SpanGuard, SpanKind, StepField, Temperature,
-    };
+    pub use agento_runtime::__private::*;
 }

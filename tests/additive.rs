@@ -5,7 +5,7 @@
 //! whole build, the same library records nothing.)
 #![cfg(feature = "enabled")]
 
-use agento::runtime::attributes;
+use agento::attributes;
 use opentelemetry::Value;
 
 mod common;

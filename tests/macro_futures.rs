@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use agento::runtime::attributes;
+use agento::attributes;
 use agento::{ErrorInfo, LlmResponse, llm_span, retry_spans, step};
 use async_trait::async_trait;
 use opentelemetry::Value;

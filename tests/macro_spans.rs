@@ -1,8 +1,9 @@
 //! Behaviour of the macros against the SDK's in-memory exporter: exact span
 //! names, kinds, parent links, attribute values and types, statuses.
 
-use agento::runtime::usage::OpenAiUsage;
-use agento::{ErrorInfo, LlmResponse, TokenUsage, agento_module, llm_span, retry_spans, step};
+use agento::{
+    ErrorInfo, LlmResponse, TokenCounts, TokenUsage, agento_module, llm_span, retry_spans, step,
+};
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
@@ -18,7 +19,7 @@ fn is_child(child: &SpanData, parent: &SpanData) -> bool {
 #[derive(Debug)]
 struct Reply {
     text: String,
-    usage: OpenAiUsage,
+    usage: TokenCounts,
     finish: Vec<String>,
 }
 
@@ -40,12 +41,7 @@ impl LlmResponse for Reply {
 fn reply(text: &str) -> Reply {
     Reply {
         text: text.to_owned(),
-        usage: OpenAiUsage {
-            prompt_tokens: 12,
-            completion_tokens: 30,
-            total_tokens: 42,
-            ..Default::default()
-        },
+        usage: TokenCounts::new(12, 30),
         finish: vec!["stop".to_owned()],
     }
 }

@@ -7,9 +7,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
-use agento::runtime::metrics;
-use agento::runtime::usage::OpenAiUsage;
-use agento::{ErrorInfo, LlmChunk, TokenUsage, llm_span, retry_spans};
+use agento::metrics;
+use agento::{ErrorInfo, LlmChunk, TokenCounts, TokenUsage, llm_span, retry_spans};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use opentelemetry::trace::Status;
 use opentelemetry::{Array, Value};
@@ -30,7 +29,7 @@ fn error_description(span: &SpanData) -> String {
 #[derive(Debug, Clone)]
 struct Chunk {
     delta: &'static str,
-    usage: Option<OpenAiUsage>,
+    usage: Option<TokenCounts>,
     finish: Option<&'static str>,
 }
 
@@ -63,12 +62,7 @@ fn delta(text: &'static str) -> Chunk {
 fn last(text: &'static str) -> Chunk {
     Chunk {
         delta: text,
-        usage: Some(OpenAiUsage {
-            prompt_tokens: 11,
-            completion_tokens: 3,
-            total_tokens: 14,
-            ..Default::default()
-        }),
+        usage: Some(TokenCounts::new(11, 3)),
         finish: Some("stop"),
     }
 }

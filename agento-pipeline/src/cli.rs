@@ -263,7 +263,7 @@ fn finish(
     let run = pipeline.run();
     let archive = run.and_then(|run| run.archive.clone());
     let spans = archive.as_deref().map(crate::trace::count_spans);
-    let telemetry = agento::runtime::telemetry::last_report();
+    let telemetry = agento::last_report();
     let archive_incomplete = telemetry.as_ref().filter(|t| t.archive_failed > 0);
     if args.json {
         let summary = json!({

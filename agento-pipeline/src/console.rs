@@ -208,7 +208,7 @@ fn out_raw(text: &str) {
 }
 
 /// `text` safe to print on a terminal: registered secrets and token shapes
-/// scrubbed ([`agento::runtime::scrub::scrub`]), then every control character
+/// scrubbed ([`agento::secrets::scrub`]), then every control character
 /// but the tab and every bidirectional formatting character (U+202A–U+202E,
 /// U+2066–U+2069, U+200E, U+200F, U+061C) escaped as `\n`, `\r` or `\u{…}`,
 /// so that text from a goal or a model can neither forge lines nor reorder
@@ -221,7 +221,7 @@ fn out_raw(text: &str) {
 /// assert_eq!(clean("Café\tplan"), "Café\tplan");
 /// ```
 pub fn clean(text: &str) -> Cow<'_, str> {
-    let scrubbed = agento::runtime::scrub::scrub(text);
+    let scrubbed = agento::secrets::scrub(text);
     if !scrubbed.chars().any(needs_escape) {
         return scrubbed;
     }
@@ -276,7 +276,7 @@ mod tests {
         let value = serde_json::json!({"goal": "a\u{202e}b\nc", "n": [1, 2]});
         let escaped = super::json_text(&value);
         assert!(!escaped.contains('\u{202e}'), "{escaped}");
-        agento::runtime::scrub::register_secret("console-json-secret-9f8e7d6c5b");
+        agento::secrets::register_secret("console-json-secret-9f8e7d6c5b");
         let secret = serde_json::json!({"error": "key console-json-secret-9f8e7d6c5b refused"});
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&super::json_text(&secret)).unwrap(),
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn registered_secrets_are_scrubbed() {
-        agento::runtime::scrub::register_secret("console-test-secret-5a4b3c2d1e");
+        agento::secrets::register_secret("console-test-secret-5a4b3c2d1e");
         let shown = clean("goal: console-test-secret-5a4b3c2d1e\u{202e}");
         assert_eq!(shown, "goal: [REDACTED]\\u{202e}");
     }

@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use agento::runtime::scrub::scrub;
+use agento::secrets::scrub;
 use serde::Serialize;
 
 /// Input files larger than this are refused (a goal or plan is kilobytes).
@@ -63,7 +63,7 @@ pub fn read_json(
 }
 
 /// `value` with every registered secret and token shape scrubbed from its
-/// strings and object keys ([`agento::runtime::scrub::scrub`]), so that stage
+/// strings and object keys ([`agento::secrets::scrub`]), so that stage
 /// outputs never hold what the archive would not.
 ///
 /// ```
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn registered_secrets_are_scrubbed_from_values_and_keys() {
-        agento::runtime::scrub::register_secret("files-test-secret-0f9e8d7c6b");
+        agento::secrets::register_secret("files-test-secret-0f9e8d7c6b");
         let value = scrubbed_json(serde_json::json!({
             "goal": "use files-test-secret-0f9e8d7c6b here",
             "files-test-secret-0f9e8d7c6b": [1, "files-test-secret-0f9e8d7c6b"],

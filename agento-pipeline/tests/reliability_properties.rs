@@ -149,9 +149,9 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn the_fuzz_corpus_replays_cleanly() {
-    use agento::runtime::carrier::{Carrier, CarrierRead};
-    use agento::runtime::secrets::Scrubber;
-    use agento::runtime::truncate::truncate;
+    use agento::carrier::{Carrier, CarrierRead};
+    use agento::secrets::Scrubber;
+    use agento::truncate::truncate;
 
     for (name, bytes) in corpus("carrier") {
         let loaded = matches!(Carrier::parse(&bytes), CarrierRead::Loaded { .. });

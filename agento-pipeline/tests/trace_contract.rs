@@ -6,7 +6,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use agento::runtime::config::Config;
+use agento::Config;
 use agento::{llm_span, step};
 use agento_pipeline::trace::validate::{Contract, is_pipeline_run, validate_with};
 use agento_pipeline::trace::{Trace, load};
@@ -184,8 +184,8 @@ fn a_pipeline_run_is_detected_and_follows_both_contracts() {
 
 #[step(name = "tagged", kind = CHAIN)]
 fn tagged() {
-    use agento::runtime::opentelemetry::KeyValue;
-    use agento::runtime::opentelemetry::trace::get_active_span;
+    use agento::opentelemetry::KeyValue;
+    use agento::opentelemetry::trace::get_active_span;
     get_active_span(|span| {
         span.set_attribute(KeyValue::new("", "no key"));
         span.set_attribute(KeyValue::new("kept", "yes"));

@@ -656,7 +656,7 @@ fn dot_env_child() {
     );
     assert_eq!(config.anthropic.base_url, "https://api.anthropic.com");
     assert_eq!(
-        agento::runtime::scrub::scrub("key file-key-abcdef123"),
+        agento::secrets::scrub("key file-key-abcdef123"),
         "key [REDACTED]",
         "keys from the file are registered with the scrubber"
     );

@@ -7,9 +7,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
-use agento_runtime::archive::encode::encode_lines;
-use agento_runtime::config::Config;
-use agento_runtime::{LlmRequest, LlmSpec, SpanGuard, Telemetry};
+use agento_runtime::__private::encode_lines;
+use agento_runtime::__private::{LlmRequest, LlmSpec};
+use agento_runtime::Config;
+use agento_runtime::{SpanGuard, Telemetry};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,

@@ -1,6 +1,7 @@
 //! Writes a small run archive with no collector: `cargo run -p agento-runtime --example archive_demo`.
 
-use agento_runtime::{LlmRequest, LlmSpec, SpanGuard, SpanKind, Telemetry};
+use agento_runtime::__private::{LlmRequest, LlmSpec};
+use agento_runtime::{SpanGuard, SpanKind, Telemetry};
 
 static SPEC: LlmSpec = LlmSpec {
     system: "gemini",

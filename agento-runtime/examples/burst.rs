@@ -7,7 +7,8 @@
 
 use std::time::Instant;
 
-use agento_runtime::{LlmRequest, LlmSpec, SpanGuard, Telemetry};
+use agento_runtime::__private::{LlmRequest, LlmSpec};
+use agento_runtime::{SpanGuard, Telemetry};
 
 static SPEC: LlmSpec = LlmSpec {
     system: "openai",
@@ -37,7 +38,7 @@ fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_or(9, |a| a.port());
-    let config = agento_runtime::config::Config::from_lookup(|name| match name {
+    let config = agento_runtime::Config::from_lookup(|name| match name {
         "AGENTO_DATA_DIR" => Some(dir.display().to_string()),
         "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(format!("http://127.0.0.1:{port}")),
         "AGENTO_SHUTDOWN_TIMEOUT_MS" => Some("500".to_owned()),

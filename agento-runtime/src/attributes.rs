@@ -1,7 +1,7 @@
 //! Attribute names of the memo's convention and of the Agento pipeline's
-//! evaluation contract, in one place. The OpenInference and current GenAI
-//! names are in [`crate::semconv`]; which conventions are recorded is chosen
-//! by `AGENTO_SEMCONV` (see [`crate::semconv::Semconv`]).
+//! evaluation contract, in one place. Which conventions are recorded (the
+//! memo's, OpenInference's, the current GenAI registry's) is chosen by
+//! `AGENTO_SEMCONV`.
 //!
 //! ```
 //! use agento_runtime::attributes::{GEN_AI_SYSTEM, OPENINFERENCE_SPAN_KIND};
@@ -105,5 +105,5 @@ pub const AGENTO_FINAL_CRITIQUE: &str = "agento.final_critique";
 pub const AGENTO_FINAL_PLAN_CONTENT: &str = "agento.final_plan_content";
 
 /// The variable that opts in to the latest GenAI attribute names (adds the
-/// `genai` convention, see [`crate::semconv`]).
+/// `genai` convention).
 pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";

@@ -8,7 +8,7 @@
 //! `http(s)://host` URL turns live export off (the archive is still written).
 //!
 //! ```
-//! use agento_runtime::config::{Config, Protocol};
+//! use agento_runtime::{Config, Protocol};
 //! let config = Config::from_lookup(|name| match name {
 //!     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/json".to_owned()),
 //!     "AGENTO_DATA_DIR" => Some("/tmp/runs".to_owned()),
@@ -85,8 +85,6 @@ pub struct Config {
 
 /// The default bound on flushing at exit, in milliseconds.
 pub const DEFAULT_SHUTDOWN_TIMEOUT_MS: u64 = 2000;
-/// The default bound on flushing at exit.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(DEFAULT_SHUTDOWN_TIMEOUT_MS);
 /// The default archive buffer, in spans.
 pub const DEFAULT_ARCHIVE_BUFFER_SPANS: usize = 16_384;
 /// The largest archive buffer accepted, in spans.
@@ -285,6 +283,8 @@ fn is_header_name_byte(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(DEFAULT_SHUTDOWN_TIMEOUT_MS);
 
     fn config(vars: &[(&str, &str)]) -> Config {
         let vars: Vec<(String, String)> = vars

@@ -8,7 +8,7 @@
 //! `holistic_review`). Failed attempts carry none.
 //!
 //! ```
-//! use agento_runtime::contract::StepType;
+//! use agento_runtime::StepType;
 //! assert_eq!(StepType::HolisticReview.as_str(), "holistic_review");
 //! assert_eq!("plan".parse::<StepType>(), Ok(StepType::Plan));
 //! assert_eq!(StepType::ALL.len(), 9);

@@ -1,24 +1,6 @@
 //! Reading configuration variables without ever failing: each reader returns
 //! the value, or the default together with one warning that names the variable
 //! and says what it accepts.
-//!
-//! ```
-//! use agento_runtime::envvar::EnvReader;
-//! let mut env = EnvReader::new(|name| match name {
-//!     "RETRIES" => Some("1e300".to_owned()),
-//!     "VERBOSE" => Some("yes".to_owned()),
-//!     "COLOR" => Some("Blue".to_owned()),
-//!     _ => None,
-//! });
-//! assert_eq!(env.number("RETRIES", 0..=10_u32, 3), 3);
-//! assert!(!env.flag("VERBOSE", false));
-//! assert_eq!(env.choice("COLOR", &[("red", 1), ("blue", 2)], 1), 2);
-//! assert_eq!(env.number("UNSET", 0..=10_u32, 3), 3);
-//! let warnings = env.into_warnings();
-//! assert_eq!(warnings.len(), 2);
-//! assert!(warnings[0].starts_with("RETRIES=1e300 is not a whole number from 0 to 10"));
-//! assert!(warnings[1].starts_with("VERBOSE=yes is not true or false"));
-//! ```
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
@@ -138,5 +120,28 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
     /// The warnings, each once, in the order they arose.
     pub fn into_warnings(self) -> Vec<String> {
         self.warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_values_or_defaults_with_one_warning_each() {
+        let mut env = EnvReader::new(|name| match name {
+            "RETRIES" => Some("1e300".to_owned()),
+            "VERBOSE" => Some("yes".to_owned()),
+            "COLOR" => Some("Blue".to_owned()),
+            _ => None,
+        });
+        assert_eq!(env.number("RETRIES", 0..=10_u32, 3), 3);
+        assert!(!env.flag("VERBOSE", false));
+        assert_eq!(env.choice("COLOR", &[("red", 1), ("blue", 2)], 1), 2);
+        assert_eq!(env.number("UNSET", 0..=10_u32, 3), 3);
+        let warnings = env.into_warnings();
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].starts_with("RETRIES=1e300 is not a whole number from 0 to 10"));
+        assert!(warnings[1].starts_with("VERBOSE=yes is not true or false"));
     }
 }

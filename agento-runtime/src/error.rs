@@ -8,7 +8,7 @@
 //! ```
 //! use opentelemetry::trace::TraceContextExt;
 //! let cx = opentelemetry::Context::current();
-//! agento_runtime::error::record_error(&cx.span(), "io", "disk full");
+//! agento_runtime::record_error(&cx.span(), "io", "disk full");
 //! ```
 
 use std::borrow::Cow;
@@ -32,7 +32,7 @@ pub const EXCEPTION_EVENT: &str = "exception";
 /// ```
 /// use std::{borrow::Cow, time::Duration};
 /// struct RateLimited { wait: Duration }
-/// impl agento_runtime::error::ErrorInfo for RateLimited {
+/// impl agento_runtime::ErrorInfo for RateLimited {
 ///     fn error_type(&self) -> Cow<'static, str> { "rate_limited".into() }
 ///     fn retry_after(&self) -> Option<Duration> { Some(self.wait) }
 /// }
@@ -76,7 +76,7 @@ impl ErrorReport {
     /// A report for an error of type `E` shown with `Display`.
     ///
     /// ```
-    /// let report = agento_runtime::error::ErrorReport::of(&std::fmt::Error);
+    /// let report = agento_runtime::ErrorReport::of(&std::fmt::Error);
     /// assert_eq!(report.error_type, "core::fmt::Error");
     /// ```
     pub fn of<E: Display + ?Sized>(error: &E) -> Self {
@@ -103,7 +103,7 @@ impl ErrorReport {
 /// (found only after auto-referencing), so this works on concrete types only.
 ///
 /// ```
-/// use agento_runtime::error::probe::{Probe, TypeFallback, MessageFallback};
+/// use agento_runtime::__private::probe::{Probe, TypeFallback, MessageFallback};
 /// struct Opaque;
 /// # #[allow(clippy::needless_borrow)]
 /// assert!((&Probe(&Opaque)).error_type().ends_with("Opaque"));

@@ -106,7 +106,7 @@ impl StepField for f64 {
 /// `Option` of one (`None` records no temperature).
 ///
 /// ```
-/// use agento_runtime::Temperature;
+/// use agento_runtime::__private::Temperature;
 /// assert_eq!(0.5_f32.into_temperature(), Some(0.5));
 /// assert_eq!(None::<f64>.into_temperature(), None);
 /// ```
@@ -140,7 +140,7 @@ impl<T: Temperature> Temperature for Option<T> {
 /// into `i64`), or an `Option` of one (`None` records no limit).
 ///
 /// ```
-/// use agento_runtime::MaxTokens;
+/// use agento_runtime::__private::MaxTokens;
 /// assert_eq!(4096_u32.into_max_tokens(), Some(4096));
 /// ```
 #[diagnostic::on_unimplemented(

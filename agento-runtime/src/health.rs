@@ -4,14 +4,6 @@
 //! handed to the OTLP batch processor, spans its exporter delivered or failed
 //! to deliver. What was handed over but never reached the exporter was dropped
 //! by the batch queue.
-//!
-//! ```
-//! let health = agento_runtime::health::Health::default();
-//! health.ended(3);
-//! health.archived(3);
-//! let report = health.snapshot();
-//! assert_eq!((report.ended, report.archived, report.dropped), (3, 3, 0));
-//! ```
 
 use std::fmt;
 use std::path::Path;
@@ -20,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Live counters, shared by the processors and exporters of one [`Telemetry`](crate::Telemetry).
 #[derive(Debug, Default)]
-pub struct Health {
+pub(crate) struct Health {
     ended: AtomicU64,
     archived: AtomicU64,
     archive_failed: AtomicU64,
@@ -110,7 +102,7 @@ fn remember(slot: &Mutex<Option<String>>, error: &str) {
         .get_or_insert_with(|| crate::secrets::scrub(error).into_owned());
 }
 
-/// A snapshot of [`Health`].
+/// A snapshot of the telemetry's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HealthReport {
     /// Spans ended.
@@ -137,6 +129,16 @@ pub struct HealthReport {
     pub first_export_error: Option<String>,
 }
 
+/// Where the spans of a run went: the live export (endpoint and protocol, when
+/// on) and the archive file (when on). Used to word the exit line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Destinations<'a> {
+    /// The collector endpoint and the OTLP protocol, when live export is on.
+    pub live: Option<(&'a str, &'a str)>,
+    /// The archive file, when archiving is on.
+    pub archive: Option<&'a Path>,
+}
+
 impl HealthReport {
     /// Spans that did not reach the collector (failed or dropped).
     pub fn not_exported(&self) -> u64 {
@@ -147,54 +149,11 @@ impl HealthReport {
     pub fn has_losses(&self) -> bool {
         self.dropped > 0 || self.export_failed > 0 || self.archive_failed > 0
     }
-}
 
-/// Where the spans of a run went: the live export (endpoint and protocol, when
-/// on) and the archive file (when on). Used to word the exit line.
-#[derive(Debug, Clone, Copy)]
-pub struct Destinations<'a> {
-    /// The collector endpoint and the OTLP protocol, when live export is on.
-    pub live: Option<(&'a str, &'a str)>,
-    /// The archive file, when archiving is on.
-    pub archive: Option<&'a Path>,
-}
-
-impl HealthReport {
     /// The line printed at exit (without the `agento: telemetry:` prefix).
-    ///
-    /// With no collector listening it reads at a glance:
-    ///
-    /// ```
-    /// use agento_runtime::health::{Destinations, HealthReport};
-    /// let report = HealthReport {
-    ///     ended: 67, archived: 67, otlp_queued: 67, export_failed: 67,
-    ///     collector_unreachable: true, ..HealthReport::default()
-    /// };
-    /// let line = report.exit_line(Destinations {
-    ///     live: Some(("http://127.0.0.1:9", "grpc")),
-    ///     archive: Some(std::path::Path::new("data/agento_run_x.otlp.json")),
-    /// });
-    /// assert_eq!(line, "no collector listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
-    ///     exported; the archive data/agento_run_x.otlp.json has all 67 spans. To stop trying, \
-    ///     set OTEL_TRACES_EXPORTER=none");
-    /// ```
-    ///
-    /// A collector that went away mid-run is named as such:
-    ///
-    /// ```
-    /// # use agento_runtime::health::{Destinations, HealthReport};
-    /// let report = HealthReport {
-    ///     ended: 67, archived: 67, otlp_queued: 67, exported: 40, export_failed: 27,
-    ///     collector_unreachable: true, ..HealthReport::default()
-    /// };
-    /// let line = report.exit_line(Destinations {
-    ///     live: Some(("http://127.0.0.1:9", "grpc")),
-    ///     archive: Some(std::path::Path::new("run.otlp.json")),
-    /// });
-    /// assert_eq!(line, "the collector at http://127.0.0.1:9 (OTLP grpc) stopped listening: \
-    ///     27 of 67 spans were not exported; the archive run.otlp.json has all 67 spans");
-    /// ```
-    pub fn exit_line(&self, to: Destinations<'_>) -> String {
+    /// With no collector listening it reads at a glance; a collector that
+    /// went away mid-run is named as such (see the tests).
+    pub(crate) fn exit_line(&self, to: Destinations<'_>) -> String {
         match to.live {
             Some((endpoint, protocol)) if self.collector_unreachable && self.not_exported() > 0 => {
                 let archive = match to.archive {
@@ -268,5 +227,65 @@ impl fmt::Display for HealthReport {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{Destinations, Health, HealthReport};
+
+    #[test]
+    fn counters_add_up() {
+        let health = Health::default();
+        health.ended(3);
+        health.archived(3);
+        let report = health.snapshot();
+        assert_eq!((report.ended, report.archived, report.dropped), (3, 3, 0));
+    }
+
+    #[test]
+    fn with_no_collector_listening_the_exit_line_reads_at_a_glance() {
+        let report = HealthReport {
+            ended: 67,
+            archived: 67,
+            otlp_queued: 67,
+            export_failed: 67,
+            collector_unreachable: true,
+            ..HealthReport::default()
+        };
+        let line = report.exit_line(Destinations {
+            live: Some(("http://127.0.0.1:9", "grpc")),
+            archive: Some(Path::new("data/agento_run_x.otlp.json")),
+        });
+        assert_eq!(
+            line,
+            "no collector listens at http://127.0.0.1:9 (OTLP grpc): 67 spans were not \
+             exported; the archive data/agento_run_x.otlp.json has all 67 spans. To stop trying, \
+             set OTEL_TRACES_EXPORTER=none"
+        );
+    }
+
+    #[test]
+    fn a_collector_that_went_away_is_named_as_such() {
+        let report = HealthReport {
+            ended: 67,
+            archived: 67,
+            otlp_queued: 67,
+            exported: 40,
+            export_failed: 27,
+            collector_unreachable: true,
+            ..HealthReport::default()
+        };
+        let line = report.exit_line(Destinations {
+            live: Some(("http://127.0.0.1:9", "grpc")),
+            archive: Some(Path::new("run.otlp.json")),
+        });
+        assert_eq!(
+            line,
+            "the collector at http://127.0.0.1:9 (OTLP grpc) stopped listening: \
+             27 of 67 spans were not exported; the archive run.otlp.json has all 67 spans"
+        );
     }
 }

@@ -22,6 +22,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use crate::health::Health;
 
+/// The HTTP client could not be built (no TLS backend, a bad setting).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub(crate) struct ClientError(#[source] reqwest_otlp::Error);
+
 /// The exporter's HTTP client.
 #[derive(Debug, Clone)]
 pub(crate) struct ExportClient {
@@ -32,12 +37,12 @@ pub(crate) struct ExportClient {
 impl ExportClient {
     /// A client whose requests time out after `timeout` (the exporter's
     /// timeout), reporting failed connections to `health`.
-    pub(crate) fn new(timeout: Duration, health: Arc<Health>) -> Result<Self, String> {
+    pub(crate) fn new(timeout: Duration, health: Arc<Health>) -> Result<Self, ClientError> {
         reqwest_otlp::Client::builder()
             .timeout(timeout)
             .build()
             .map(|inner| Self { inner, health })
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))
+            .map_err(ClientError)
     }
 }
 

@@ -6,7 +6,8 @@
 //! and scrubbed on export.
 //!
 //! ```
-//! use agento_runtime::io::{IoProbe, IoValue, ViaDebug, ViaNothing, ViaSerialize};
+//! use agento_runtime::IoValue;
+//! use agento_runtime::__private::io::{IoProbe, ViaDebug, ViaNothing, ViaSerialize};
 //! # #[allow(clippy::needless_borrow)]
 //! let json = (&&&IoProbe(&vec!["a", "b"])).io_value().unwrap();
 //! assert_eq!(json, IoValue::Json(serde_json::json!(["a", "b"])));
@@ -47,9 +48,7 @@ impl IoValue {
         let (text, mime) = self.parts();
         record_output(span, &text, mime);
     }
-}
 
-impl IoValue {
     fn parts(&self) -> (std::borrow::Cow<'_, str>, &'static str) {
         match self {
             Self::Json(value) => (value.to_string().into(), MIME_JSON),
@@ -62,7 +61,7 @@ impl SpanGuard {
     /// Sets this span's OpenInference input (`input.value`, `input.mime_type`).
     ///
     /// ```
-    /// use agento_runtime::{SpanGuard, SpanKind, io::IoValue};
+    /// use agento_runtime::{IoValue, SpanGuard, SpanKind};
     /// let span = SpanGuard::start("agento.event.accepted_revision", SpanKind::Chain);
     /// span.record_input(&IoValue::Text("Add a budget table".into()));
     /// ```

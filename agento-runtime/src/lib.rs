@@ -20,61 +20,84 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+mod attempt;
 pub mod attributes;
 pub mod backoff;
 pub mod carrier;
-pub mod config;
-pub mod contract;
-pub mod envvar;
-pub mod error;
-pub mod field;
-pub mod health;
+mod config;
+mod contract;
+mod envvar;
+mod error;
+mod field;
+mod health;
 mod http_client;
-pub mod integrations;
-pub mod io;
-pub mod llm;
+mod integrations;
+mod io;
+mod llm;
 mod messages;
 pub mod metrics;
-pub mod module;
+mod module;
 mod otlp;
 mod registry;
 mod resources;
-pub mod response;
-pub mod retry;
-pub mod run;
+mod response;
+mod retry;
+mod run;
 pub mod secrets;
-pub mod semconv;
+mod semconv;
 mod signals;
-pub mod span;
+mod span;
 mod stderr;
-pub mod stream;
-pub mod telemetry;
+mod stream;
+mod telemetry;
 mod tracer;
 pub mod truncate;
-pub mod usage;
+mod usage;
 
-/// The former name of [`secrets`], kept for existing callers.
-#[doc(hidden)]
-pub use secrets as scrub;
-
-pub use backoff::Backoff;
-pub use contract::StepType;
+pub use config::{Config, Protocol};
+pub use contract::{StepType, UnknownStepType};
 pub use error::{ErrorInfo, ErrorReport, record_error};
-pub use field::{MaxTokens, StepField, Temperature};
-pub use llm::{LlmRequest, LlmSpec};
+pub use field::StepField;
+pub use health::HealthReport;
+pub use io::IoValue;
+pub use llm::Conversation;
 pub use module::{
-    ModuleOutcome, ModuleRole, ModuleRun, ModuleSpec, record_expected_response,
-    record_final_response, record_module_input, record_module_output, record_user_goal,
+    ModuleOutcome, record_expected_response, record_final_response, record_module_input,
+    record_module_output, record_user_goal,
 };
 pub use response::LlmResponse;
-pub use retry::{Attempt, AttemptMarker, Retry, RetrySpec, RetryStep};
 pub use run::RunId;
 pub use span::{SpanGuard, SpanKind, record_text};
-pub use stream::{LlmChunk, LlmStream};
-pub use telemetry::{Telemetry, TelemetryBuilder};
-pub use tracer::SCOPE_NAME;
-pub use usage::TokenUsage;
+pub use stream::{LlmChunk, record_streamed};
+pub use telemetry::{RunInfo, Telemetry, TelemetryBuilder, current_run, last_report};
+pub use usage::{TokenCounts, TokenUsage};
 
 /// Re-exported so that users and generated code use the same versions.
 pub use opentelemetry;
 pub use opentelemetry_sdk;
+
+/// What the `agento` macros' generated code, the facade and this crate's
+/// benches name. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::StepField;
+    pub use crate::archive::encode::encode_lines;
+    pub use crate::attributes;
+    pub use crate::backoff::Backoff;
+    pub use crate::error::probe;
+    pub use crate::field::{MaxTokens, Temperature};
+    pub use crate::llm::{LlmRequest, LlmSpec};
+    pub use crate::module::probe as outcome_probe;
+    pub use crate::module::{ModuleRole, ModuleRun, ModuleSpec};
+    pub use crate::retry::{Retry, RetrySpec, RetryStep, sleep};
+    pub use crate::span::{SpanGuard, SpanKind};
+    pub use crate::stream::{LlmStream, Peeked, Stream, mark_streaming};
+    pub use opentelemetry::context::FutureExt;
+    pub use opentelemetry::trace::SpanKind as OtelSpanKind;
+    pub use opentelemetry::{Key, KeyValue};
+
+    /// How `#[step]` renders its arguments and return value.
+    pub mod io {
+        pub use crate::io::{Inputs, IoProbe, ViaDebug, ViaNothing, ViaSerialize, enabled};
+    }
+}

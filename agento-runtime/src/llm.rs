@@ -6,6 +6,7 @@ use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
 use serde_json::json;
 
+use crate::attempt::{AttemptMarker, attempt_name};
 use crate::attributes::{
     AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_PROMPT,
     GEN_AI_REQUEST_MAX_TOKENS, GEN_AI_REQUEST_MODEL, GEN_AI_REQUEST_TEMPERATURE,
@@ -13,7 +14,6 @@ use crate::attributes::{
     GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM, RETRY_ATTEMPT,
 };
 use crate::response::LlmResponse;
-use crate::retry::AttemptMarker;
 use crate::semconv::openinference::{
     INPUT_MIME_TYPE, INPUT_VALUE, LLM_INVOCATION_PARAMETERS, LLM_MODEL_NAME, LLM_PROVIDER,
     LLM_SYSTEM, MIME_TEXT, OUTPUT_MIME_TYPE, OUTPUT_VALUE,
@@ -38,7 +38,8 @@ pub struct LlmSpec {
 /// What one call asks for.
 ///
 /// ```
-/// use agento_runtime::{LlmRequest, LlmSpec, SpanGuard};
+/// use agento_runtime::SpanGuard;
+/// use agento_runtime::__private::{LlmRequest, LlmSpec};
 /// const SPEC: LlmSpec = LlmSpec {
 ///     system: "gemini", operation: "chat", span_name: "llm.gemini.plan", step_type: Some("plan"),
 /// };
@@ -64,38 +65,12 @@ pub struct LlmRequest<'a> {
     pub step_name: Option<&'a str>,
 }
 
-const ATTEMPT_NAMES: [&str; 16] = [
-    "attempt_0",
-    "attempt_1",
-    "attempt_2",
-    "attempt_3",
-    "attempt_4",
-    "attempt_5",
-    "attempt_6",
-    "attempt_7",
-    "attempt_8",
-    "attempt_9",
-    "attempt_10",
-    "attempt_11",
-    "attempt_12",
-    "attempt_13",
-    "attempt_14",
-    "attempt_15",
-];
-
-/// The span name of attempt `n` of a retried call.
-pub(crate) fn attempt_name(n: u32) -> std::borrow::Cow<'static, str> {
-    ATTEMPT_NAMES
-        .get(n as usize)
-        .map_or_else(|| format!("attempt_{n}").into(), |name| (*name).into())
-}
-
 /// The conversation (session, thread) the LLM calls made within
 /// [`scope`](Self::scope) belong to: their `gen_ai.conversation.id` (GenAI
 /// convention).
 ///
 /// ```
-/// use agento_runtime::llm::Conversation;
+/// use agento_runtime::Conversation;
 /// # async fn revise() {}
 /// # async fn example() {
 /// Conversation::new("20261123T101500000000.revise.0").scope(revise()).await;
@@ -420,7 +395,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
         }
     }
     if let Some(usage) = response.usage() {
-        usage.push_key_values(semconv, &mut attributes);
+        crate::usage::push_key_values(usage, semconv, &mut attributes);
     }
     (attributes, output)
 }

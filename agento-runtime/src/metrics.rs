@@ -47,7 +47,7 @@ use crate::attributes::{
 };
 use crate::config::{Config, Protocol};
 use crate::health::Health;
-use crate::http_client::ExportClient;
+use crate::http_client::{ClientError, ExportClient};
 use crate::llm::LlmSpec;
 use crate::semconv::genai::{GEN_AI_PROVIDER_NAME, provider};
 use crate::usage::TokenUsage;
@@ -266,7 +266,7 @@ static PIPELINE: Mutex<Option<Pipeline>> = Mutex::new(None);
 
 /// Where and how often metrics are exported, from the environment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// Whether metrics are exported over OTLP.
     pub enabled: bool,
     /// The full URL (HTTP) or address (gRPC) of the metrics receiver.
@@ -284,20 +284,6 @@ impl MetricsConfig {
     /// (else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics` for HTTP) and
     /// `OTEL_METRIC_EXPORT_INTERVAL` through `lookup`; `traces` is the trace
     /// configuration (protocol, whether OTLP is on).
-    ///
-    /// ```
-    /// use agento_runtime::config::Config;
-    /// use agento_runtime::metrics::MetricsConfig;
-    /// let env = |name: &str| match name {
-    ///     "OTEL_METRICS_EXPORTER" => Some("otlp".to_owned()),
-    ///     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" => Some("http://127.0.0.1:4318/v1/metrics".to_owned()),
-    ///     "OTEL_METRIC_EXPORT_INTERVAL" => Some("500".to_owned()),
-    ///     _ => None,
-    /// };
-    /// let config = MetricsConfig::from_lookup(&Config::from_lookup(env), env);
-    /// assert!(config.enabled);
-    /// assert_eq!(config.interval, std::time::Duration::from_millis(500));
-    /// ```
     pub fn from_lookup(traces: &Config, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut warnings = Vec::new();
@@ -371,11 +357,22 @@ impl PushMetricExporter for OnRuntime {
     }
 }
 
+/// Why the metric exporter could not be built; metrics are then off.
+#[derive(Debug, thiserror::Error)]
+enum MetricExporterError {
+    /// The HTTP client of an OTLP/HTTP exporter could not be built.
+    #[error("cannot build the OTLP metric exporter: {0}")]
+    Client(#[from] ClientError),
+    /// The exporter rejected its settings.
+    #[error("cannot build the OTLP metric exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+}
+
 fn build_exporter(
     config: &MetricsConfig,
     timeout: Duration,
-) -> Result<opentelemetry_otlp::MetricExporter, String> {
-    let http = |protocol| -> Result<_, String> {
+) -> Result<opentelemetry_otlp::MetricExporter, MetricExporterError> {
+    let http = |protocol| -> Result<_, MetricExporterError> {
         // The traces' HTTP client: JSON bodies go out on one line. Its
         // connection counters are the metrics' own, not the traces'.
         let client = ExportClient::new(timeout, Arc::new(Health::default()))?;
@@ -386,19 +383,17 @@ fn build_exporter(
             .with_endpoint(config.endpoint.clone())
             .with_timeout(timeout)
             .build()
-            .map_err(|error| error.to_string())
+            .map_err(MetricExporterError::from)
     };
-    let built = match config.protocol {
-        Protocol::Grpc => opentelemetry_otlp::MetricExporter::builder()
+    match config.protocol {
+        Protocol::Grpc => Ok(opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(config.endpoint.clone())
             .with_timeout(timeout)
-            .build()
-            .map_err(|error| error.to_string()),
+            .build()?),
         Protocol::HttpProtobuf => http(OtlpProtocol::HttpBinary),
         Protocol::HttpJson => http(OtlpProtocol::HttpJson),
-    };
-    built.map_err(|error| format!("cannot build the OTLP metric exporter: {error}"))
+    }
 }
 
 /// Starts OTLP metric export for this process per the environment (called by
@@ -481,6 +476,21 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         };
         MetricsConfig::from_lookup(&Config::from_lookup(lookup), lookup)
+    }
+
+    #[test]
+    fn an_explicit_endpoint_and_interval_are_used() {
+        let config = config(&[
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "http://127.0.0.1:4318/v1/metrics",
+            ),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+        ]);
+        assert!(config.enabled);
+        assert_eq!(config.endpoint, "http://127.0.0.1:4318/v1/metrics");
+        assert_eq!(config.interval, Duration::from_millis(500));
     }
 
     #[test]

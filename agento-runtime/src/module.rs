@@ -63,7 +63,7 @@ struct ModuleScope {
 /// and flushes telemetry.
 ///
 /// ```no_run
-/// use agento_runtime::{ModuleRole, ModuleRun, ModuleSpec};
+/// use agento_runtime::__private::{ModuleRole, ModuleRun, ModuleSpec};
 /// static SPEC: ModuleSpec = ModuleSpec { name: Some("2_Revise-Plan-Stable"), role: ModuleRole::Final };
 /// let module = ModuleRun::start(&SPEC, None);
 /// let outcome: Result<(), String> = {
@@ -279,7 +279,7 @@ impl<T, E: Display> ModuleOutcome for Result<T, E> {
 /// [`crate::error::probe`], the explicit `&` selects, on concrete types.
 ///
 /// ```
-/// use agento_runtime::module::probe::{OutcomeProbe, ViaInfo, ViaOutcome};
+/// use agento_runtime::__private::outcome_probe::{OutcomeProbe, ViaInfo, ViaOutcome};
 /// let outcome: Result<(), std::fmt::Error> = Err(std::fmt::Error);
 /// # #[allow(clippy::needless_borrow)]
 /// let report = (&OutcomeProbe(&outcome)).failure().unwrap();
@@ -418,7 +418,7 @@ pub fn record_user_goal(goal: &str) -> bool {
 /// cannot be serialised.
 ///
 /// ```
-/// assert!(!agento_runtime::module::record_module_input(&serde_json::json!({"Title": "T"})));
+/// assert!(!agento_runtime::record_module_input(&serde_json::json!({"Title": "T"})));
 /// ```
 pub fn record_module_input<T: Serialize + ?Sized>(value: &T) -> bool {
     record_module_io(value, io::record_input)

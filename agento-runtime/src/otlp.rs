@@ -22,7 +22,7 @@ use tokio::runtime::{Handle, Runtime};
 
 use crate::config::{Config, Protocol};
 use crate::health::Health;
-use crate::http_client::ExportClient;
+use crate::http_client::{ClientError, ExportClient};
 use crate::resources::PerModule;
 use crate::secrets::Scrubbing;
 
@@ -30,6 +30,20 @@ use crate::secrets::Scrubbing;
 pub const MAX_EXPORT_BATCH_SIZE: usize = 512;
 /// Spans the batch queue holds before it drops (counted in [`Health`]).
 pub const MAX_QUEUE_SIZE: usize = 8192;
+
+/// Why the OTLP path could not be built; live export is then off.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OtlpError {
+    /// The exporter's Tokio runtime did not start.
+    #[error("cannot start the export runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The HTTP client of an OTLP/HTTP exporter could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The exporter rejected its settings.
+    #[error("cannot build the OTLP exporter: {0}")]
+    Exporter(#[source] opentelemetry_otlp::ExporterBuildError),
+}
 
 /// The OTLP path: a batch processor and the runtime its exporter runs on.
 #[derive(Debug)]
@@ -59,13 +73,13 @@ impl ExportState {
 }
 
 /// Builds the OTLP path for `config`.
-pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipeline, String> {
+pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipeline, OtlpError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("agento-otlp")
         .enable_all()
         .build()
-        .map_err(|error| format!("cannot start the export runtime: {error}"))?;
+        .map_err(OtlpError::Runtime)?;
     let built = {
         let _entered = runtime.enter();
         build_exporter(config, health)
@@ -115,7 +129,7 @@ fn retry_policy() -> opentelemetry_otlp::RetryPolicy {
 fn build_exporter(
     config: &Config,
     health: &Arc<Health>,
-) -> Result<opentelemetry_otlp::SpanExporter, String> {
+) -> Result<opentelemetry_otlp::SpanExporter, OtlpError> {
     let built = match config.protocol {
         Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -140,7 +154,7 @@ fn build_exporter(
                 .build()
         }
     };
-    built.map_err(|error| format!("cannot build the OTLP exporter: {error}"))
+    built.map_err(OtlpError::Exporter)
 }
 
 /// Runs the exporter on our runtime and counts what it delivers.
@@ -243,5 +257,34 @@ impl SpanProcessor for CountingProcessor {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use opentelemetry_otlp::WithExportConfig;
+
+    use super::OtlpError;
+
+    #[test]
+    fn an_exporter_error_keeps_its_message_and_its_cause() {
+        let cause = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint("not a uri")
+            .build()
+            .expect_err("an endpoint that is no URI is refused");
+        let cause_text = cause.to_string();
+        let error = OtlpError::Exporter(cause);
+        assert_eq!(
+            error.to_string(),
+            format!("cannot build the OTLP exporter: {cause_text}")
+        );
+        assert_eq!(
+            error.source().map(ToString::to_string),
+            Some(cause_text),
+            "the exporter's own error is the source"
+        );
     }
 }

@@ -8,10 +8,10 @@ use crate::usage::TokenUsage;
 /// required; the rest default to "not reported".
 ///
 /// ```
-/// use agento_runtime::response::LlmResponse;
-/// use agento_runtime::usage::{OpenAiUsage, TokenUsage};
+/// use agento_runtime::LlmResponse;
+/// use agento_runtime::{TokenCounts, TokenUsage};
 ///
-/// struct Reply { text: String, usage: OpenAiUsage, model: String, finish: Vec<String> }
+/// struct Reply { text: String, usage: TokenCounts, model: String, finish: Vec<String> }
 ///
 /// impl LlmResponse for Reply {
 ///     fn text(&self) -> &str { &self.text }

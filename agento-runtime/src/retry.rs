@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use opentelemetry::trace::{SpanId, SpanKind as OtelSpanKind, TraceContextExt};
+use opentelemetry::trace::SpanKind as OtelSpanKind;
 use opentelemetry::{Context, KeyValue};
 
+use crate::attempt::{AttemptMarker, attempt_name};
 use crate::attributes::{GEN_AI_SYSTEM, RETRY_ATTEMPT, RETRY_MAX_ATTEMPTS};
 use crate::backoff::Backoff;
 use crate::error::ErrorReport;
-use crate::llm::attempt_name;
 use crate::semconv::Semconv;
 use crate::span::{SpanGuard, SpanKind};
 
@@ -30,23 +30,6 @@ pub struct RetrySpec {
     /// Whether the driver opens the `attempt_<n>` spans itself. `false` when
     /// `#[llm_span]` is stacked below: the LLM span then is the attempt span.
     pub attempt_spans: bool,
-}
-
-/// Put in an attempt's context when the instrumentation below opens the attempt
-/// span itself (see [`RetrySpec::attempt_spans`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttemptMarker {
-    retry_span: SpanId,
-    /// The attempt number, from 0.
-    pub attempt: u32,
-}
-
-impl AttemptMarker {
-    /// Whether `cx`'s active span is the retry span this marker belongs to (the
-    /// marker applies to direct children only).
-    pub fn is_for(&self, cx: &Context) -> bool {
-        cx.span().span_context().span_id() == self.retry_span
-    }
 }
 
 /// One attempt in progress.
@@ -81,7 +64,8 @@ pub enum RetryStep<T, E> {
 /// A retried call in progress.
 ///
 /// ```
-/// use agento_runtime::{Backoff, Retry, RetrySpec, RetryStep, SpanKind};
+/// use agento_runtime::SpanKind;
+/// use agento_runtime::__private::{Backoff, Retry, RetrySpec, RetryStep};
 /// static SPEC: RetrySpec = RetrySpec {
 ///     span_name: "fetch.with_retry", kind: SpanKind::Chain, system: None,
 ///     max_attempts: 3, backoff: Backoff::None, attempt_spans: true,

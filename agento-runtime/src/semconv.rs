@@ -16,13 +16,6 @@
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` adds `genai`;
 //! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false` leaves every text
 //! (prompts, replies, goals, plans, inputs and outputs) out of all of them.
-//!
-//! ```
-//! use agento_runtime::semconv::Semconv;
-//! let only_phoenix = Semconv::parse(Some("openinference"), None, None).unwrap();
-//! assert!(only_phoenix.openinference && !only_phoenix.memo && !only_phoenix.genai);
-//! assert!(Semconv::parse(Some("memo,phoenix"), None, None).is_err());
-//! ```
 
 use std::sync::OnceLock;
 
@@ -155,14 +148,6 @@ pub mod openinference {
     pub const LLM_SYSTEM: &str = "llm.system";
     /// The request parameters as a JSON object.
     pub const LLM_INVOCATION_PARAMETERS: &str = "llm.invocation_parameters";
-    /// The prefix of the input messages (`llm.input_messages.N.message.role`).
-    pub const LLM_INPUT_MESSAGES: &str = "llm.input_messages";
-    /// The prefix of the output messages.
-    pub const LLM_OUTPUT_MESSAGES: &str = "llm.output_messages";
-    /// A message's role, under a message prefix.
-    pub const MESSAGE_ROLE: &str = "message.role";
-    /// A message's content, under a message prefix.
-    pub const MESSAGE_CONTENT: &str = "message.content";
     /// Prompt tokens.
     pub const LLM_TOKEN_COUNT_PROMPT: &str = "llm.token_count.prompt";
     /// Completion tokens.
@@ -248,6 +233,13 @@ pub mod genai {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conventions_are_parsed_by_name() {
+        let only_phoenix = Semconv::parse(Some("openinference"), None, None).unwrap();
+        assert!(only_phoenix.openinference && !only_phoenix.memo && !only_phoenix.genai);
+        assert!(Semconv::parse(Some("memo,phoenix"), None, None).is_err());
+    }
 
     #[test]
     fn default_is_all_three_with_content() {

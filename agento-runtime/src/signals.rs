@@ -3,13 +3,16 @@
 //! within the shutdown bound, exit 128 + the signal number (143, 130, 129,
 //! 131). A second such signal while the exit flush runs cuts it short: the
 //! process exits at once with the same code.
+//!
+//! What "flush" means is the caller's: [`install`] takes it as a function, so
+//! this module knows nothing of the telemetry that installs it.
 
 use std::sync::Once;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::{registry, telemetry};
+use crate::registry;
 
 /// The signals handled, with their names.
 const HANDLED: [(i32, &str); 4] = [
@@ -19,9 +22,10 @@ const HANDLED: [(i32, &str); 4] = [
     (SIGQUIT, "SIGQUIT"),
 ];
 
-/// Installs the handler once per process (later calls do nothing). Returns an
-/// error message when the handler cannot be installed.
-pub(crate) fn install() -> Result<(), String> {
+/// Installs the handler once per process (later calls do nothing): on a
+/// signal, the open spans end, then `flush` runs, then the process exits.
+/// Returns an error message when the handler cannot be installed.
+pub(crate) fn install(flush: fn()) -> Result<(), String> {
     static INSTALL: Once = Once::new();
     let mut result = Ok(());
     INSTALL.call_once(|| {
@@ -38,9 +42,9 @@ pub(crate) fn install() -> Result<(), String> {
                         };
                         let flushing = std::thread::Builder::new()
                             .name("agento-exit".into())
-                            .spawn(move || terminate(first));
+                            .spawn(move || terminate(first, flush));
                         if flushing.is_err() {
-                            terminate(first);
+                            terminate(first, flush);
                         }
                         if let Some(second) = received.next() {
                             crate::stderr::line(&format!(
@@ -64,8 +68,8 @@ fn name(signal: i32) -> &'static str {
         .map_or("a signal", |(_, name)| name)
 }
 
-fn terminate(signal: i32) -> ! {
+fn terminate(signal: i32, flush: fn()) -> ! {
     registry::end_all("signal", &format!("interrupted by {}", name(signal)));
-    telemetry::shutdown_active();
+    flush();
     std::process::exit(128 + signal);
 }

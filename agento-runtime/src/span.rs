@@ -221,21 +221,11 @@ impl Drop for SpanGuard {
 }
 
 /// Pushes the attribute that records `text` under `key`. The text is cut per
-/// memo §4 where the span leaves the process, after scrubbing (see
-/// [`cut_span_texts`](crate::truncate::cut_span_texts)), with marker
+/// memo §4 where the span leaves the process, after scrubbing, with marker
 /// attributes: for `gen_ai.response.content` the memo's
 /// (`gen_ai.response.truncated`, `agento.response.truncated_reason`,
 /// `agento.response.length`); for any other key `K`, `K.truncated = true` and
 /// `K.length = <characters>`.
-///
-/// ```
-/// use opentelemetry::{Key, KeyValue};
-/// let mut out = Vec::new();
-/// agento_runtime::span::text_attributes(Key::from_static_str("user_goal"), &"x".repeat(9000), &mut out);
-/// agento_runtime::truncate::cut_span_texts(&mut out);
-/// assert_eq!(out.len(), 3);
-/// assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
-/// ```
 ///
 /// With content capture off (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`)
 /// it pushes nothing: every text is content.
@@ -260,7 +250,7 @@ pub(crate) fn text_attributes_value(key: Key, text: &str, out: &mut Vec<KeyValue
 ///
 /// ```
 /// // Outside any span this is a no-op.
-/// agento_runtime::span::record_text("agento.criteria", "specific and dated");
+/// agento_runtime::record_text("agento.criteria", "specific and dated");
 /// ```
 pub fn record_text(key: &'static str, text: &str) {
     let mut attributes = Vec::with_capacity(1);
@@ -279,4 +269,24 @@ pub(crate) fn truncated_value(text: &str) -> Value {
 /// archive and the OTLP path copies a pointer, not kilobytes.
 fn shared(text: &str) -> Value {
     Value::String(StringValue::from(Arc::<str>::from(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_get_their_markers_where_they_leave_the_process() {
+        let mut out = Vec::new();
+        text_attributes(
+            Key::from_static_str("user_goal"),
+            &"x".repeat(9000),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "recorded whole");
+        assert_eq!(out[0].value.as_str().len(), 9000);
+        crate::truncate::cut_span_texts(&mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
+    }
 }

@@ -17,8 +17,8 @@
 //! (how many chunks arrived).
 //!
 //! ```
-//! use agento_runtime::stream::{LlmChunk, LlmStream};
-//! use agento_runtime::{ErrorReport, LlmRequest, LlmSpec, SpanGuard};
+//! use agento_runtime::__private::{LlmRequest, LlmSpec, LlmStream};
+//! use agento_runtime::{ErrorReport, LlmChunk, SpanGuard};
 //! use futures_util::StreamExt;
 //!
 //! struct Delta(&'static str);
@@ -66,11 +66,10 @@ use crate::usage::TokenUsage;
 /// output tokens last).
 ///
 /// ```
-/// use agento_runtime::stream::LlmChunk;
-/// use agento_runtime::usage::OpenAiUsage;
+/// use agento_runtime::{LlmChunk, TokenCounts};
 /// use agento_runtime::TokenUsage;
 ///
-/// struct Chunk { delta: String, usage: Option<OpenAiUsage>, finish: Option<String> }
+/// struct Chunk { delta: String, usage: Option<TokenCounts>, finish: Option<String> }
 ///
 /// impl LlmChunk for Chunk {
 ///     fn text_delta(&self) -> &str { &self.delta }
@@ -134,16 +133,6 @@ pub struct MergedUsage {
 
 impl MergedUsage {
     /// Takes every count `usage` reports, keeping the others.
-    ///
-    /// ```
-    /// use agento_runtime::stream::MergedUsage;
-    /// use agento_runtime::usage::AnthropicUsage;
-    /// use agento_runtime::TokenUsage;
-    /// let mut merged = MergedUsage::default();
-    /// merged.merge(&AnthropicUsage { input_tokens: 12, output_tokens: 1, ..Default::default() });
-    /// merged.merge(&AnthropicUsage { input_tokens: 12, output_tokens: 40, ..Default::default() });
-    /// assert_eq!((merged.input_tokens(), merged.output_tokens()), (Some(12), Some(40)));
-    /// ```
     pub fn merge(&mut self, usage: &dyn TokenUsage) {
         let take = |slot: &mut Option<u64>, value: Option<u64>| {
             if value.is_some() {
@@ -313,7 +302,7 @@ impl<S, F> std::fmt::Debug for LlmStream<S, F> {
 ///
 /// ```
 /// // Outside any span this is a no-op.
-/// agento_runtime::stream::record_streamed(Some(0.25), 12);
+/// agento_runtime::record_streamed(Some(0.25), 12);
 /// ```
 pub fn record_streamed(time_to_first_chunk: Option<f64>, chunks: u64) {
     let mut attributes = vec![
@@ -464,5 +453,23 @@ impl<S: Stream, G> Stream for Peeked<S, G> {
             this.guard.take();
         }
         Poll::Ready(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_usage_keeps_the_last_count_of_each_kind() {
+        use crate::TokenCounts;
+
+        let mut merged = MergedUsage::default();
+        merged.merge(&TokenCounts::new(12, 1));
+        merged.merge(&TokenCounts::new(12, 40));
+        assert_eq!(
+            (merged.input_tokens(), merged.output_tokens()),
+            (Some(12), Some(40))
+        );
     }
 }

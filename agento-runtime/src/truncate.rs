@@ -9,7 +9,7 @@
 //! Span attributes are recorded whole on the calling thread and cut where a
 //! span leaves the process — the archive writer, the OTLP exporter and the
 //! secrets stage in front of every other processor — after the span has been
-//! scrubbed ([`cut_span_texts`]): the calling thread neither counts
+//! scrubbed: the calling thread neither counts
 //! characters nor scrubs nor copies past the cut.
 //!
 //! ```
@@ -167,16 +167,7 @@ fn markers(key: &str) -> Markers {
 /// `llm.output_messages.0.message.content`, …), and `K.truncated = true` and
 /// `K.length = <characters>` for any other key `K`. One text recorded under
 /// several keys is cut once and shared.
-///
-/// ```
-/// use opentelemetry::KeyValue;
-/// let mut attributes = vec![KeyValue::new("user_goal", "x".repeat(9000))];
-/// agento_runtime::truncate::cut_span_texts(&mut attributes);
-/// assert_eq!(attributes[0].value.as_str().len(), 8000 + "...[truncated]".len());
-/// assert_eq!(attributes[1], KeyValue::new("user_goal.truncated", true));
-/// assert_eq!(attributes[2], KeyValue::new("user_goal.length", 9000));
-/// ```
-pub fn cut_span_texts(attributes: &mut Vec<KeyValue>) {
+pub(crate) fn cut_span_texts(attributes: &mut Vec<KeyValue>) {
     // (address and length of a text, its cut form and length in characters)
     let mut cuts: Vec<((usize, usize), Value, i64)> = Vec::new();
     let mut added = Vec::new();
@@ -280,6 +271,23 @@ fn char_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_attribute_is_cut_with_its_markers() {
+        let mut attributes = vec![
+            KeyValue::new("user_goal", "x".repeat(9000)),
+            KeyValue::new("input.value", "y".repeat(9000)),
+        ];
+        cut_span_texts(&mut attributes);
+        assert_eq!(
+            attributes[0].value.as_str().len(),
+            KEEP_CHARS + MARKER.len()
+        );
+        assert!(attributes[1].value.as_str().ends_with(MARKER));
+        assert_eq!(attributes.len(), 4, "{attributes:?}");
+        assert_eq!(attributes[2], KeyValue::new("user_goal.truncated", true));
+        assert_eq!(attributes[3], KeyValue::new("user_goal.length", 9000));
+    }
 
     #[test]
     fn boundaries_8191_8192_8193() {

@@ -1,20 +1,15 @@
-//! Token usage as each vendor reports it, behind one [`TokenUsage`] trait.
-//!
-//! The structs deserialize straight from the vendors' JSON (`usageMetadata` of
-//! Gemini, `usage` of OpenAI and Anthropic).
+//! Token usage behind one [`TokenUsage`] trait, which each client's usage
+//! type implements (the vendors' own shapes live with their clients), and
+//! [`TokenCounts`], counts given field by field.
 //!
 //! ```
-//! use agento_runtime::usage::{OpenAiUsage, TokenUsage};
-//! let usage: OpenAiUsage = serde_json::from_str(
-//!     r#"{"prompt_tokens": 12, "completion_tokens": 30,
-//!         "completion_tokens_details": {"reasoning_tokens": 8}}"#,
-//! ).unwrap();
+//! use agento_runtime::{TokenCounts, TokenUsage};
+//! let usage = TokenCounts { reasoning: Some(8), ..TokenCounts::new(12, 30) };
 //! assert_eq!(usage.input_tokens(), Some(12));
 //! assert_eq!(usage.reasoning_tokens(), Some(8));
 //! ```
 
 use opentelemetry::KeyValue;
-use serde::{Deserialize, Serialize};
 
 use crate::attributes::{
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, GEN_AI_USAGE_CACHED_INPUT_TOKENS,
@@ -47,8 +42,8 @@ pub trait TokenUsage {
     /// The memo's `gen_ai.usage.*` attributes for these counts (absent counts are skipped).
     ///
     /// ```
-    /// use agento_runtime::usage::{AnthropicUsage, TokenUsage};
-    /// let usage = AnthropicUsage { input_tokens: 5, output_tokens: 7, ..Default::default() };
+    /// use agento_runtime::{TokenCounts, TokenUsage};
+    /// let usage = TokenCounts::new(5, 7);
     /// assert_eq!(usage.key_values().len(), 2);
     /// ```
     fn key_values(&self) -> Vec<KeyValue> {
@@ -59,191 +54,125 @@ pub trait TokenUsage {
             genai: false,
             content: true,
         };
-        self.push_key_values(memo, &mut out);
+        push_key_values(self, memo, &mut out);
         out
     }
+}
 
-    /// Pushes the token counts under the names of every convention `semconv`
-    /// turns on: `gen_ai.usage.*` (memo, genai) and `llm.token_count.*`
-    /// (OpenInference, with `total` = input + output).
-    ///
-    /// ```
-    /// use agento_runtime::semconv::Semconv;
-    /// use agento_runtime::usage::{OpenAiUsage, TokenUsage};
-    /// let usage = OpenAiUsage { prompt_tokens: 5, completion_tokens: 7, ..Default::default() };
-    /// let mut out = Vec::new();
-    /// usage.push_key_values(Semconv::parse(Some("openinference"), None, None).unwrap(), &mut out);
-    /// assert_eq!(out.len(), 3); // prompt, completion, total
-    /// ```
-    fn push_key_values(&self, semconv: Semconv, out: &mut Vec<KeyValue>) {
-        let mut push = |key: &'static str, count: Option<u64>| {
-            if let Some(count) = count {
-                out.push(KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)));
-            }
-        };
-        let (input, output) = (self.input_tokens(), self.output_tokens());
-        if semconv.memo || semconv.genai {
-            push(GEN_AI_USAGE_INPUT_TOKENS, input);
-            push(GEN_AI_USAGE_OUTPUT_TOKENS, output);
-            push(GEN_AI_USAGE_CACHED_INPUT_TOKENS, self.cached_input_tokens());
-            push(
-                GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-                self.cache_creation_input_tokens(),
-            );
+/// Pushes the token counts under the names of every convention `semconv`
+/// turns on: `gen_ai.usage.*` (memo, genai) and `llm.token_count.*`
+/// (OpenInference, with `total` = input + output).
+pub(crate) fn push_key_values<U: TokenUsage + ?Sized>(
+    usage: &U,
+    semconv: Semconv,
+    out: &mut Vec<KeyValue>,
+) {
+    let mut push = |key: &'static str, count: Option<u64>| {
+        if let Some(count) = count {
+            out.push(KeyValue::new(key, i64::try_from(count).unwrap_or(i64::MAX)));
         }
-        if semconv.memo {
-            push(GEN_AI_USAGE_REASONING_TOKENS, self.reasoning_tokens());
-        }
-        if semconv.genai {
-            push(
-                genai::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-                self.reasoning_tokens(),
-            );
-        }
-        if semconv.openinference {
-            push(oi::LLM_TOKEN_COUNT_PROMPT, input);
-            push(oi::LLM_TOKEN_COUNT_COMPLETION, output);
-            push(
-                oi::LLM_TOKEN_COUNT_TOTAL,
-                input.zip(output).map(|(i, o)| i.saturating_add(o)),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
-                self.cached_input_tokens(),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE,
-                self.cache_creation_input_tokens(),
-            );
-            push(
-                oi::LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
-                self.reasoning_tokens(),
-            );
+    };
+    let (input, output) = (usage.input_tokens(), usage.output_tokens());
+    if semconv.memo || semconv.genai {
+        push(GEN_AI_USAGE_INPUT_TOKENS, input);
+        push(GEN_AI_USAGE_OUTPUT_TOKENS, output);
+        push(
+            GEN_AI_USAGE_CACHED_INPUT_TOKENS,
+            usage.cached_input_tokens(),
+        );
+        push(
+            GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+            usage.cache_creation_input_tokens(),
+        );
+    }
+    if semconv.memo {
+        push(GEN_AI_USAGE_REASONING_TOKENS, usage.reasoning_tokens());
+    }
+    if semconv.genai {
+        push(
+            genai::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+            usage.reasoning_tokens(),
+        );
+    }
+    if semconv.openinference {
+        push(oi::LLM_TOKEN_COUNT_PROMPT, input);
+        push(oi::LLM_TOKEN_COUNT_COMPLETION, output);
+        push(
+            oi::LLM_TOKEN_COUNT_TOTAL,
+            input.zip(output).map(|(i, o)| i.saturating_add(o)),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
+            usage.cached_input_tokens(),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE,
+            usage.cache_creation_input_tokens(),
+        );
+        push(
+            oi::LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
+            usage.reasoning_tokens(),
+        );
+    }
+}
+
+/// Token counts given field by field: the [`TokenUsage`] of a reply type
+/// whose vendor has no usage type of its own (and of tests).
+///
+/// ```
+/// use agento_runtime::{TokenCounts, TokenUsage};
+/// let usage = TokenCounts { cached_input: Some(4), ..TokenCounts::new(9, 3) };
+/// assert_eq!(usage.key_values().len(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenCounts {
+    /// All input (prompt) tokens.
+    pub input: Option<u64>,
+    /// All output tokens.
+    pub output: Option<u64>,
+    /// Input tokens read from the prompt cache.
+    pub cached_input: Option<u64>,
+    /// Input tokens written to the prompt cache.
+    pub cache_creation_input: Option<u64>,
+    /// Reasoning tokens, a part of the output tokens.
+    pub reasoning: Option<u64>,
+}
+
+impl TokenCounts {
+    /// `input` and `output` tokens, nothing else reported.
+    pub const fn new(input: u64, output: u64) -> Self {
+        Self {
+            input: Some(input),
+            output: Some(output),
+            cached_input: None,
+            cache_creation_input: None,
+            reasoning: None,
         }
     }
 }
 
-/// Gemini's `usageMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct GeminiUsage {
-    /// Prompt tokens (cached ones included).
-    pub prompt_token_count: u64,
-    /// Tokens of the returned candidates.
-    pub candidates_token_count: u64,
-    /// Thinking tokens (billed as output).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thoughts_token_count: Option<u64>,
-    /// Prompt tokens served from the context cache.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cached_content_token_count: Option<u64>,
-    /// The vendor's total.
-    pub total_token_count: u64,
-}
-
-impl TokenUsage for GeminiUsage {
+impl TokenUsage for TokenCounts {
     fn input_tokens(&self) -> Option<u64> {
-        Some(self.prompt_token_count)
+        self.input
     }
     fn output_tokens(&self) -> Option<u64> {
-        Some(self.candidates_token_count + self.thoughts_token_count.unwrap_or(0))
+        self.output
     }
     fn cached_input_tokens(&self) -> Option<u64> {
-        self.cached_content_token_count
-    }
-    fn reasoning_tokens(&self) -> Option<u64> {
-        self.thoughts_token_count
-    }
-}
-
-/// OpenAI's `usage` (Chat Completions).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OpenAiUsage {
-    /// Prompt tokens (cached ones included).
-    pub prompt_tokens: u64,
-    /// Completion tokens (reasoning ones included).
-    pub completion_tokens: u64,
-    /// The vendor's total.
-    pub total_tokens: u64,
-    /// Details of the prompt tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_tokens_details: Option<OpenAiPromptDetails>,
-    /// Details of the completion tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<OpenAiCompletionDetails>,
-}
-
-/// `usage.prompt_tokens_details` of OpenAI.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OpenAiPromptDetails {
-    /// Prompt tokens served from the prompt cache.
-    pub cached_tokens: Option<u64>,
-}
-
-/// `usage.completion_tokens_details` of OpenAI.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OpenAiCompletionDetails {
-    /// Reasoning tokens.
-    pub reasoning_tokens: Option<u64>,
-}
-
-impl TokenUsage for OpenAiUsage {
-    fn input_tokens(&self) -> Option<u64> {
-        Some(self.prompt_tokens)
-    }
-    fn output_tokens(&self) -> Option<u64> {
-        Some(self.completion_tokens)
-    }
-    fn cached_input_tokens(&self) -> Option<u64> {
-        self.prompt_tokens_details.as_ref()?.cached_tokens
-    }
-    fn reasoning_tokens(&self) -> Option<u64> {
-        self.completion_tokens_details.as_ref()?.reasoning_tokens
-    }
-}
-
-/// Anthropic's `usage` (Messages). Anthropic counts cache reads and writes
-/// apart from `input_tokens`; [`TokenUsage::input_tokens`] adds them up.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AnthropicUsage {
-    /// Uncached input tokens.
-    pub input_tokens: u64,
-    /// Output tokens (thinking included).
-    pub output_tokens: u64,
-    /// Input tokens written to the cache.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_tokens: Option<u64>,
-    /// Input tokens read from the cache.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_read_input_tokens: Option<u64>,
-}
-
-impl TokenUsage for AnthropicUsage {
-    fn input_tokens(&self) -> Option<u64> {
-        Some(
-            self.input_tokens
-                + self.cache_creation_input_tokens.unwrap_or(0)
-                + self.cache_read_input_tokens.unwrap_or(0),
-        )
-    }
-    fn output_tokens(&self) -> Option<u64> {
-        Some(self.output_tokens)
-    }
-    fn cached_input_tokens(&self) -> Option<u64> {
-        self.cache_read_input_tokens
+        self.cached_input
     }
     fn cache_creation_input_tokens(&self) -> Option<u64> {
-        self.cache_creation_input_tokens
+        self.cache_creation_input
+    }
+    fn reasoning_tokens(&self) -> Option<u64> {
+        self.reasoning
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::semconv::Semconv;
     use opentelemetry::Value;
 
     fn get(kvs: &[KeyValue], key: &str) -> Option<Value> {
@@ -253,12 +182,12 @@ mod tests {
     }
 
     #[test]
-    fn gemini_counts_thoughts_as_output() {
-        let usage: GeminiUsage = serde_json::from_str(
-            r#"{"promptTokenCount":100,"candidatesTokenCount":40,"thoughtsTokenCount":25,
-                "cachedContentTokenCount":60,"totalTokenCount":165}"#,
-        )
-        .unwrap();
+    fn memo_names_skip_absent_counts() {
+        let usage = TokenCounts {
+            reasoning: Some(25),
+            cache_creation_input: Some(5),
+            ..TokenCounts::new(100, 65)
+        };
         let kvs = usage.key_values();
         assert_eq!(get(&kvs, GEN_AI_USAGE_INPUT_TOKENS), Some(Value::I64(100)));
         assert_eq!(get(&kvs, GEN_AI_USAGE_OUTPUT_TOKENS), Some(Value::I64(65)));
@@ -267,41 +196,19 @@ mod tests {
             Some(Value::I64(25))
         );
         assert_eq!(
-            get(&kvs, GEN_AI_USAGE_CACHED_INPUT_TOKENS),
-            Some(Value::I64(60))
-        );
-    }
-
-    #[test]
-    fn openai_details_are_optional() {
-        let usage: OpenAiUsage =
-            serde_json::from_str(r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}"#)
-                .unwrap();
-        let kvs = usage.key_values();
-        assert_eq!(kvs.len(), 2);
-        assert_eq!(get(&kvs, GEN_AI_USAGE_OUTPUT_TOKENS), Some(Value::I64(3)));
-        let usage: OpenAiUsage = serde_json::from_str(
-            r#"{"prompt_tokens":9,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}"#,
-        )
-        .unwrap();
-        assert_eq!(usage.cached_input_tokens(), Some(4));
-    }
-
-    #[test]
-    fn anthropic_input_includes_cache_reads_and_writes() {
-        let usage: AnthropicUsage = serde_json::from_str(
-            r#"{"input_tokens":10,"output_tokens":20,"cache_creation_input_tokens":5,"cache_read_input_tokens":7}"#,
-        )
-        .unwrap();
-        assert_eq!(usage.input_tokens(), Some(22));
-        let kvs = usage.key_values();
-        assert_eq!(
             get(&kvs, GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
             Some(Value::I64(5))
         );
-        assert_eq!(
-            get(&kvs, GEN_AI_USAGE_CACHED_INPUT_TOKENS),
-            Some(Value::I64(7))
-        );
+        assert_eq!(get(&kvs, GEN_AI_USAGE_CACHED_INPUT_TOKENS), None);
+        assert_eq!(kvs.len(), 4);
+    }
+
+    #[test]
+    fn openinference_adds_a_total() {
+        let mut out = Vec::new();
+        let semconv = Semconv::parse(Some("openinference"), None, None).unwrap();
+        push_key_values(&TokenCounts::new(5, 7), semconv, &mut out);
+        assert_eq!(get(&out, oi::LLM_TOKEN_COUNT_TOTAL), Some(Value::I64(12)));
+        assert_eq!(out.len(), 3);
     }
 }

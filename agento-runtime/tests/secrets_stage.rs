@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agento_runtime::config::Config;
+use agento_runtime::Config;
 use agento_runtime::secrets::register_secret;
 use agento_runtime::truncate::KEEP_CHARS;
 use agento_runtime::{SpanGuard, SpanKind, Telemetry};

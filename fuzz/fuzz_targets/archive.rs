@@ -7,7 +7,7 @@
 use agento_pipeline::trace::{report, show, validate};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let archive = agento_runtime::archive::read::parse(data);
+    let archive = agento_runtime::archive::parse(data);
     for trace in &archive.traces {
         let tree = trace.tree();
         let mut seen = vec![false; trace.spans.len()];

@@ -4,7 +4,7 @@
 //! and a span is reachable exactly when its parent chain ends at a top.
 #![no_main]
 
-use agento_runtime::archive::read::{SpanRecord, Tree};
+use agento_runtime::archive::{SpanRecord, Tree};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let spans: Vec<SpanRecord> = data

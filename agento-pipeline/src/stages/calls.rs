@@ -9,12 +9,12 @@
 
 use std::future::Future;
 
-use agento::runtime::attributes::{
+use agento::attributes::{
     AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL, AGENTO_VERDICT,
     GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID, GEN_AI_RESPONSE_MODEL,
 };
-use agento::runtime::opentelemetry::trace::TraceContextExt;
-use agento::runtime::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
+use agento::opentelemetry::trace::TraceContextExt;
+use agento::opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use agento::{ErrorInfo, StepType, llm_span, record_text, retry_spans};
 
 use super::Pipeline;
@@ -342,8 +342,7 @@ impl Calls<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::Usage;
-    use agento::runtime::usage::GeminiUsage;
+    use crate::vendors::{GeminiUsage, Usage};
 
     fn reply(text: &str, finish: &str) -> Reply {
         Reply {

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 pub use error::PipelineError;
 
-use agento::runtime::telemetry::RunInfo;
+use agento::RunInfo;
 
 use crate::console::Console;
 use crate::files::{read_json, scrubbed_json, write_json_atomic};
@@ -91,12 +91,12 @@ impl Pipeline {
     /// The data directory of `AGENTO_DATA_DIR` (default `./data`), as the
     /// runtime reads it.
     pub fn data_dir_from_env() -> PathBuf {
-        agento::runtime::config::Config::from_env().data_dir
+        agento::Config::from_env().data_dir
     }
 
     /// Notes the run the active telemetry records (once).
     pub fn note_run(&self) {
-        if let Some(run) = agento::runtime::telemetry::current_run() {
+        if let Some(run) = agento::current_run() {
             let _ = self.run.set(run);
         }
     }
@@ -113,7 +113,7 @@ impl Pipeline {
     }
 
     /// This run's folder of work files, `<data dir>/runs/<run id>` (the run
-    /// id is checked by [`RunId::parse`](agento::runtime::RunId::parse), so it
+    /// id is checked by [`RunId::parse`](agento::RunId::parse), so it
     /// never names a path outside the data directory).
     pub fn run_dir(&self) -> Result<PathBuf, PipelineError> {
         self.run()

@@ -7,15 +7,15 @@
 
 use std::time::Instant;
 
-use agento::runtime::attributes::{
+use agento::Conversation;
+use agento::IoValue;
+use agento::attributes::{
     AGENTO_FINAL_CONTENT, AGENTO_FINAL_CRITIQUE, AGENTO_FINAL_PLAN_CONTENT,
     AGENTO_ITERATIONS_TAKEN, AGENTO_LAST_ATTEMPTED_DRAFT, AGENTO_REVISION_REQUEST,
     AGENTO_STEP_NAME, AGENTO_STEP_TYPE,
 };
-use agento::runtime::io::IoValue;
-use agento::runtime::llm::Conversation;
-use agento::runtime::opentelemetry::KeyValue;
-use agento::runtime::opentelemetry::trace::SpanKind as OtelSpanKind;
+use agento::opentelemetry::KeyValue;
+use agento::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
     SpanGuard, SpanKind, StepType, agento_module, record_expected_response, record_final_response,
     record_module_input, record_user_goal, step,

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use agento::runtime::stream::record_streamed;
+use agento::record_streamed;
 
 use super::Pipeline;
 use super::calls::Calls;

@@ -1,7 +1,7 @@
 //! Looking at runs: `agento trace show | report | validate`. All three read
 //! archives written by agento or by the contrib collector's `file` exporter
 //! (the same format), including files that hold several traces, with the
-//! runtime's reader ([`agento::runtime::archive::read`]). They are total on
+//! runtime's reader ([`agento::archive`]). They are total on
 //! any input: unreadable lines are reported by number and skipped, parent-id
 //! cycles and unreachable spans are named, no walk recurses on depth.
 
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-pub use agento::runtime::archive::read::{
+pub use agento::archive::{
     Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
 };
 pub use validate::Contract;
@@ -81,7 +81,7 @@ fn resolve(file: Option<PathBuf>) -> Result<PathBuf, String> {
     if let Some(path) = file {
         return Ok(path);
     }
-    let dir = agento::runtime::config::Config::from_env().data_dir;
+    let dir = agento::Config::from_env().data_dir;
     latest(&dir).ok_or_else(|| format!("no agento_run_*.otlp.json in {}", dir.display()))
 }
 

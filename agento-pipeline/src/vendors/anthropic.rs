@@ -1,11 +1,12 @@
 //! Anthropic Messages (`POST {base}/v1/messages`, `x-api-key`,
 //! `anthropic-version`). A `refusal` stop is [`VendorError::Blocked`].
 
-use agento::runtime::usage::AnthropicUsage;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Exchange, Prepared, client, key, secret_header};
-use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
+use super::{
+    AnthropicUsage, ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if,
+};
 
 /// The API version sent in `anthropic-version`.
 pub const API_VERSION: &str = "2023-06-01";

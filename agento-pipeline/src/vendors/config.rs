@@ -18,7 +18,7 @@ pub const DEFAULT_MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// The longest wait `AGENTO_MAX_RETRY_WAIT_SECS` may allow: the retry
 /// driver's own ceiling on any delay.
-pub const MAX_RETRY_WAIT: Duration = agento::runtime::backoff::MAX_DELAY;
+pub const MAX_RETRY_WAIT: Duration = agento::backoff::MAX_DELAY;
 
 /// The settings of one vendor's client.
 #[derive(Clone, PartialEq)]
@@ -319,8 +319,8 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
     for item in iter {
         let (name, value) =
             item.map_err(|error| ConfigError(format!("{} is not valid: {error}", path.display())))?;
-        if agento::runtime::scrub::is_secret_var(&name) {
-            agento::runtime::scrub::register_secret(&value);
+        if agento::secrets::is_secret_var(&name) {
+            agento::secrets::register_secret(&value);
         }
         vars.insert(name, value);
     }
@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(config.openai.model, "gpt-env");
         assert_eq!(config.gemini.api_key.as_deref(), Some("from-file-key-123"));
         assert_eq!(
-            agento::runtime::scrub::scrub("k=from-file-key-123"),
+            agento::secrets::scrub("k=from-file-key-123"),
             "k=[REDACTED]"
         );
         assert!(!format!("{config:?}").contains("from-file-key-123"));

@@ -4,11 +4,10 @@
 //! safety, recitation or prohibited content is [`VendorError::Blocked`]
 //! naming the reason, with the usage and response id Gemini did send.
 
-use agento::runtime::usage::GeminiUsage;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Exchange, Prepared, client, key, secret_header};
-use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError};
+use super::{ChatRequest, GeminiUsage, Reply, Usage, Vendor, VendorConfig, VendorError};
 
 /// A Gemini client.
 #[derive(Debug, Clone)]

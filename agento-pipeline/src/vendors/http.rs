@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use agento::runtime::scrub::{REDACTED, scrub};
+use agento::secrets::{REDACTED, scrub};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -23,8 +23,8 @@ mod http;
 mod openai;
 mod params;
 pub mod stream;
+mod usage;
 
-use agento::runtime::usage::{AnthropicUsage, GeminiUsage, OpenAiUsage};
 use agento::{LlmResponse, TokenUsage};
 
 pub use anthropic::AnthropicClient;
@@ -37,6 +37,9 @@ pub use params::{
     unsupported_parameter,
 };
 pub use stream::{Chunk, ChunkStream};
+pub use usage::{
+    AnthropicUsage, GeminiUsage, OpenAiCompletionDetails, OpenAiPromptDetails, OpenAiUsage, Usage,
+};
 
 /// One of the three vendors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,28 +133,6 @@ impl<'a> ChatRequest<'a> {
 
 /// Finish reasons meaning the answer was cut off at the output limit.
 pub const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
-
-/// Token usage as the vendor reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Usage {
-    /// Gemini's `usageMetadata`.
-    Gemini(GeminiUsage),
-    /// OpenAI's `usage`.
-    OpenAi(OpenAiUsage),
-    /// Anthropic's `usage`.
-    Anthropic(AnthropicUsage),
-}
-
-impl Usage {
-    /// The counts behind the common trait.
-    pub fn as_token_usage(&self) -> &dyn TokenUsage {
-        match self {
-            Self::Gemini(usage) => usage,
-            Self::OpenAi(usage) => usage,
-            Self::Anthropic(usage) => usage,
-        }
-    }
-}
 
 /// One vendor answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

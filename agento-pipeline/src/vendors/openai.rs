@@ -2,12 +2,13 @@
 //! any OpenAI-compatible server named by `OPENAI_BASE_URL`. A
 //! `content_filter` finish is [`VendorError::Blocked`].
 
-use agento::runtime::usage::OpenAiUsage;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Exchange, Prepared, client, key, secret_header};
-use super::{ChatRequest, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if};
+use super::{
+    ChatRequest, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if,
+};
 
 /// An OpenAI client.
 #[derive(Debug, Clone)]

@@ -26,7 +26,6 @@
 
 use std::pin::Pin;
 
-use agento::runtime::usage::{AnthropicUsage, GeminiUsage, OpenAiUsage};
 use agento::{LlmChunk, TokenUsage};
 use eventsource_stream::{Event, Eventsource};
 use futures_util::{Stream, StreamExt};
@@ -35,8 +34,8 @@ use serde_json::Value;
 
 use super::http::Prepared;
 use super::{
-    AnthropicClient, ChatRequest, GeminiClient, OpenAiClient, Reply, Usage, Vendor, VendorConfig,
-    VendorError,
+    AnthropicClient, AnthropicUsage, ChatRequest, GeminiClient, GeminiUsage, OpenAiClient,
+    OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
 };
 
 /// One chunk of a streamed reply.

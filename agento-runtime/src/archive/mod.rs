@@ -1,14 +1,31 @@
 //! The run archive: every span of this process appended to
-//! `agento_run_<run id>.otlp.json` in the Collector `file` exporter's format.
+//! `agento_run_<run id>.otlp.json` in the Collector `file` exporter's format,
+//! and the reader that loads it back ([`load`], [`parse`], [`read`],
+//! [`latest`]) into traces and span trees.
 //!
-//! [`ArchiveProcessor`] is a span processor with no lossy queue: a span's end
-//! puts the span in a bounded buffer and only waits (back-pressure) when the
-//! buffer is full; a writer thread scrubs, cuts large texts, encodes and
-//! appends whole lines under an advisory file lock, so processes sharing one
-//! archive never interleave.
+//! The writer, installed by [`Telemetry`](crate::Telemetry), is a span
+//! processor with no lossy queue: a span's end puts the span in a bounded
+//! buffer and only waits (back-pressure) when the buffer is full; a writer
+//! thread scrubs, cuts large texts, encodes and appends whole lines under an
+//! advisory file lock, so processes sharing one archive never interleave.
+//!
+//! The reader is total: any bytes give an [`Archive`], a line that cannot be
+//! read is kept in [`Archive::bad_lines`] with its number.
+//!
+//! ```
+//! let span = r#"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"root"}"#;
+//! let line = format!("{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{span}]}}]}}]}}\n");
+//! let archive = agento_runtime::archive::parse(line.as_bytes());
+//! assert_eq!(archive.traces[0].spans[0].name, "root");
+//! ```
 
-pub mod encode;
-pub mod read;
+pub(crate) mod encode;
+mod read;
+
+pub use read::{
+    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
+    read,
+};
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -60,7 +77,7 @@ impl Shared {
 
 /// A span processor that appends every ended span to the run archive.
 #[derive(Debug)]
-pub struct ArchiveProcessor {
+pub(crate) struct ArchiveProcessor {
     shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,

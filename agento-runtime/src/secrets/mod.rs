@@ -15,15 +15,14 @@
 //!
 //! Where it runs:
 //! - **before truncation**: [`crate::truncate::truncate`] scrubs a text it has
-//!   to cut, and span texts are cut only after their span is scrubbed
-//!   ([`prepare_span`]), so a secret straddling the cut never leaves a prefix
-//!   behind;
+//!   to cut, and span texts are cut only after their span is scrubbed, so a
+//!   secret straddling the cut never leaves a prefix behind;
 //! - **before every span processor**: the runtime's archive and OTLP paths scrub
-//!   each span on their own worker threads before encoding it
-//!   ([`prepare_span`]), and every processor a user adds with
+//!   each span (and cut its large texts) on their own worker threads before
+//!   encoding it, and every processor a user adds with
 //!   [`with_span_processor`](crate::TelemetryBuilder::with_span_processor) or
 //!   [`with_exporter`](crate::TelemetryBuilder::with_exporter) is wrapped in a
-//!   [`SecretsStage`], which scrubs the span before the processor sees it. The
+//!   secrets stage, which scrubs the span before the processor sees it. The
 //!   thread that ends a span pays for scrubbing only when such a processor is
 //!   installed;
 //! - on messages the runtime prints (warnings, the telemetry report) and on
@@ -47,7 +46,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use regex::Regex;
 
-pub use spans::{Scrubbing, SecretsStage, prepare_span, scrub_span};
+pub(crate) use spans::{Scrubbing, SecretsStage, prepare_span};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -163,7 +162,7 @@ static GLOBAL: LazyLock<RwLock<Arc<Scrubber>>> =
 static REGISTERING: Mutex<()> = Mutex::new(());
 
 /// The process-wide scrubber.
-pub fn global_scrubber() -> Arc<Scrubber> {
+pub(crate) fn global_scrubber() -> Arc<Scrubber> {
     Arc::clone(&GLOBAL.read().unwrap_or_else(|e| e.into_inner()))
 }
 

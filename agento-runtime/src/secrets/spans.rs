@@ -87,8 +87,8 @@ fn scrub_string(text: &mut StringValue, scrubber: &Scrubber, seen: &mut Seen) {
 }
 
 /// A span processor behind the secrets stage: each ended span is scrubbed
-/// and its large texts cut ([`prepare_span`]) before `P` sees it. The telemetry builder puts every processor a user adds
-/// behind one.
+/// and its large texts cut ([`prepare_span`]) before `P` sees it. The
+/// telemetry builder puts every processor a user adds behind one.
 ///
 /// `on_start` hands `P` the live span unchanged: its attributes are not final
 /// until it ends, and everything that leaves the process is taken from the

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use agento_runtime::{ModuleRole, ModuleRun, ModuleSpec, SpanGuard, SpanKind};
+use agento_runtime::__private::{ModuleRole, ModuleRun, ModuleSpec};
+use agento_runtime::{SpanGuard, SpanKind};
 use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};

@@ -31,9 +31,9 @@ pub use omit_defaults::OmitDefaults;
 /// How many spans one line (one `ExportTraceServiceRequest`) holds at most.
 pub const SPANS_PER_LINE: usize = 512;
 
-/// Appends one line per [`SPANS_PER_LINE`] spans of `spans` to `out`.
+/// Appends one line per `SPANS_PER_LINE` spans of `spans` to `out`.
 /// Attributes without a key are left out, with one warning per process
-/// (see [`keyless`]).
+/// (see `keyless`).
 pub fn encode_lines(
     mut spans: Vec<SpanData>,
     resource: &ResourceAttributesWithSchema,

@@ -11,18 +11,6 @@ use serde::ser::{
 
 /// Wraps a serializer so that default-valued struct fields are skipped, at
 /// every depth.
-///
-/// ```
-/// use agento_runtime::archive::encode::OmitDefaults;
-/// use serde::Serialize;
-/// #[derive(Serialize)]
-/// #[serde(rename_all = "camelCase")]
-/// struct Status { code: i32, message: String, tags: Vec<u8> }
-/// let mut out = Vec::new();
-/// Status { code: 0, message: String::new(), tags: vec![] }
-///     .serialize(OmitDefaults::new(&mut serde_json::Serializer::new(&mut out))).unwrap();
-/// assert_eq!(out, b"{}");
-/// ```
 pub struct OmitDefaults<S> {
     inner: S,
 }
@@ -409,5 +397,33 @@ impl SerializeSeq for EmptySeq {
     }
     fn end(self) -> Result<(), NotDefault> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_valued_fields_are_skipped() {
+        use serde::Serialize;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Status {
+            code: i32,
+            message: String,
+            tags: Vec<u8>,
+        }
+        let mut out = Vec::new();
+        Status {
+            code: 0,
+            message: String::new(),
+            tags: vec![],
+        }
+        .serialize(OmitDefaults::new(&mut serde_json::Serializer::new(
+            &mut out,
+        )))
+        .unwrap();
+        assert_eq!(out, b"{}");
     }
 }

@@ -12,7 +12,7 @@
 //! finds parent-id cycles and spans that no root reaches.
 //!
 //! ```
-//! use agento_runtime::archive::read::parse;
+//! use agento_runtime::archive::parse;
 //! let span = r#"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"root"}"#;
 //! let text = format!("{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{span}]}}]}}]}}\n\nnot json\n");
 //! let archive = parse(text.as_bytes());

@@ -39,7 +39,7 @@ impl Tree {
     /// The tree of `spans` (indexes into `spans` throughout).
     ///
     /// ```
-    /// use agento_runtime::archive::read::{SpanRecord, Tree};
+    /// use agento_runtime::archive::{SpanRecord, Tree};
     /// let span = |id: &str, parent: &str| SpanRecord {
     ///     span_id: id.into(), parent_span_id: parent.into(), ..SpanRecord::default()
     /// };
