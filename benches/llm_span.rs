@@ -291,15 +291,20 @@ fn start_collector(runtime: &tokio::runtime::Runtime, listener: std::net::TcpLis
 }
 
 /// Calls per timed burst: well under the archive's buffer and the OTLP
-/// queue, so neither ever pushes back within a burst.
-const BURST: usize = 256;
+/// queue, so neither ever pushes back within a burst, and fewer spans (with
+/// `#[retry_spans]`, two per call) than wake the archive writer or fill an
+/// OTLP batch (512), so the export threads stay idle while a burst runs.
+const BURST: usize = 200;
 /// Bursts run before timing.
 const WARM_UP_BURSTS: usize = 20;
 
 /// How long one call of `f` takes on the calling thread, in ns: the median
 /// and the fastest of `bursts` bursts of [`BURST`] calls, with `between`
 /// (untimed) after each burst.
-fn measure(bursts: usize, mut f: impl FnMut(), between: &dyn Fn()) -> (f64, f64) {
+fn measure(variant: &str, bursts: usize, mut f: impl FnMut(), between: &dyn Fn()) -> (f64, f64) {
+    if !runs(variant) {
+        return (f64::NAN, f64::NAN);
+    }
     let mut per_call = Vec::with_capacity(bursts);
     for round in 0..WARM_UP_BURSTS + bursts {
         let start = Instant::now();
@@ -314,6 +319,11 @@ fn measure(bursts: usize, mut f: impl FnMut(), between: &dyn Fn()) -> (f64, f64)
     }
     per_call.sort_by(f64::total_cmp);
     (per_call[per_call.len() / 2], per_call[0])
+}
+
+/// Whether `--only VARIANT` (for profiling one variant) lets `variant` run.
+fn runs(variant: &str) -> bool {
+    arg("only").is_none_or(|only| only == variant)
 }
 
 /// One set-up's figures, in ns per call (median burst, fastest burst).
@@ -371,13 +381,15 @@ fn run(telemetry: &Telemetry, bursts: usize) -> Figures {
         }
     };
     Figures {
-        none: measure(bursts, || drop(black_box(call())), &between),
+        none: measure("none", bursts, || drop(black_box(call())), &between),
         mac: measure(
+            "macro",
             bursts,
             || drop(black_box(macro_call(black_box(MODEL), black_box(PROMPT)))),
             &between,
         ),
         hand: measure(
+            "hand_sdk",
             bursts,
             || {
                 drop(black_box(hand_call(
@@ -389,11 +401,13 @@ fn run(telemetry: &Telemetry, bursts: usize) -> Figures {
             &between,
         ),
         tracing: measure(
+            "tracing_otel",
             bursts,
             || drop(black_box(tracing_call(black_box(MODEL), black_box(PROMPT)))),
             &between,
         ),
         retry: measure(
+            "retry_macro",
             bursts,
             || {
                 drop(black_box(retry_macro_call(
@@ -418,7 +432,9 @@ fn arg(name: &str) -> Option<String> {
 
 fn main() {
     // `--bursts N`: bursts per variant (default 200); `--setup processor`
-    // or `--setup default`: only that set-up (default both).
+    // or `--setup default`: only that set-up (default both); `--only
+    // VARIANT` (none, macro, hand_sdk, tracing_otel, retry_macro): only that
+    // variant, for profiling.
     let bursts = arg("bursts").and_then(|n| n.parse().ok()).unwrap_or(200);
     let setup = arg("setup");
     let wanted = |name: &str| setup.as_deref().is_none_or(|s| s == name);

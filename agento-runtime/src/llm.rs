@@ -4,7 +4,6 @@
 use opentelemetry::context::{FutureExt, WithContext};
 use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
-use serde_json::json;
 
 use crate::attempt::{AttemptMarker, attempt_name};
 use crate::attributes::{
@@ -123,6 +122,16 @@ const INPUT_MESSAGE_KEYS: [(&str, &str); 4] = [
 const OUTPUT_MESSAGE_ROLE: &str = "llm.output_messages.0.message.role";
 const OUTPUT_MESSAGE_CONTENT: &str = "llm.output_messages.0.message.content";
 
+/// `llm.invocation_parameters`: the request parameters set, as a JSON object
+/// (keys in alphabetical order).
+#[derive(serde::Serialize)]
+struct InvocationParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
+
 /// The request attributes of every convention turned on.
 fn request_attributes(
     semconv: Semconv,
@@ -137,7 +146,7 @@ fn request_attributes(
     if semconv.genai {
         out.push(KeyValue::new(
             genai::GEN_AI_PROVIDER_NAME,
-            genai::provider(spec.system).to_owned(),
+            genai::provider(spec.system),
         ));
     }
     if semconv.memo || semconv.genai {
@@ -153,22 +162,18 @@ fn request_attributes(
     if semconv.openinference {
         out.push(KeyValue::new(
             LLM_PROVIDER,
-            openinference::provider(spec.system).to_owned(),
+            openinference::provider(spec.system),
         ));
         if let Some(system) = openinference::system(spec.system) {
-            out.push(KeyValue::new(LLM_SYSTEM, system.to_owned()));
+            out.push(KeyValue::new(LLM_SYSTEM, system));
         }
-        let mut parameters = serde_json::Map::new();
-        if let Some(temperature) = request.temperature {
-            parameters.insert("temperature".into(), json!(temperature));
-        }
-        if let Some(max_tokens) = request.max_tokens {
-            parameters.insert("max_tokens".into(), json!(max_tokens));
-        }
-        out.push(KeyValue::new(
-            LLM_INVOCATION_PARAMETERS,
-            serde_json::Value::Object(parameters).to_string(),
-        ));
+        let parameters = InvocationParameters {
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+        };
+        // Serialising two numbers cannot fail; an empty object if it did.
+        let parameters = serde_json::to_string(&parameters).unwrap_or_else(|_| "{}".to_owned());
+        out.push(KeyValue::new(LLM_INVOCATION_PARAMETERS, parameters));
     }
     if let Some(step_name) = request.step_name {
         text_attributes(Key::from_static_str(AGENTO_STEP_NAME), step_name, out);
@@ -226,12 +231,13 @@ impl SpanGuard {
                 .get::<Conversation>()
                 .filter(|_| semconv.genai)
                 .map(|Conversation(id)| id.clone());
+            // Room for the attributes set once the span records: no regrowth.
             let guard = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
-                Vec::new(),
+                Vec::with_capacity(48),
             );
             (guard, retry, attempt, conversation)
         });
@@ -366,10 +372,12 @@ fn response_attributes<R: LlmResponse + ?Sized>(
             attributes.push(KeyValue::new(genai::GEN_AI_OUTPUT_MESSAGES, value.clone()));
         }
     }
-    let response_model = response.response_model();
+    let response_model = response
+        .response_model()
+        .map(|model| StringValue::from(std::sync::Arc::<str>::from(model)));
     if semconv.memo || semconv.genai {
-        if let Some(model) = response_model {
-            attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.to_owned()));
+        if let Some(model) = &response_model {
+            attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.clone()));
         }
         if let Some(id) = response.response_id() {
             attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
@@ -388,7 +396,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
     if semconv.openinference {
         let model = response_model.map_or_else(
             || call.map(|c| Value::String(c.request_model.clone())),
-            |model| Some(Value::from(model.to_owned())),
+            |model| Some(Value::String(model)),
         );
         if let Some(model) = model {
             attributes.push(KeyValue::new(LLM_MODEL_NAME, model));

@@ -30,7 +30,7 @@ pub use read::{
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -67,11 +67,21 @@ struct Shared {
     progress: Condvar,
     capacity: usize,
     health: Arc<Health>,
+    /// The processor the writer hands each span on to, scrubbed and cut,
+    /// before it encodes it (the OTLP path): so the thread that ends a span
+    /// neither copies it nor queues it twice.
+    forward: RwLock<Option<Box<dyn SpanProcessor>>>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the forward processor, if there is one.
+    fn forward<T>(&self, f: impl FnOnce(&dyn SpanProcessor) -> T) -> Option<T> {
+        let forward = self.forward.read().unwrap_or_else(|e| e.into_inner());
+        forward.as_deref().map(f)
     }
 }
 
@@ -99,6 +109,7 @@ impl ArchiveProcessor {
             progress: Condvar::new(),
             capacity: capacity.max(1),
             health,
+            forward: RwLock::new(None),
         });
         let mut resources = encode::ArchiveResources::new(resource);
         let writer_shared = Arc::clone(&shared);
@@ -110,6 +121,18 @@ impl ArchiveProcessor {
             writer: Mutex::new(Some(writer)),
             path: path.to_owned(),
         })
+    }
+
+    /// Hands every span on to `processor` too, from the writer thread, once
+    /// it is scrubbed and its large texts are cut (before the GenAI message
+    /// attributes are wrapped for the file). Flushes and shutdowns reach
+    /// `processor` after the archive's own.
+    pub fn forward_to(&self, processor: Box<dyn SpanProcessor>) {
+        *self
+            .shared
+            .forward
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(processor);
     }
 
     /// The archive file.
@@ -137,7 +160,9 @@ impl ArchiveProcessor {
 }
 
 impl SpanProcessor for ArchiveProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.shared.forward(|forward| forward.on_start(span, cx));
+    }
 
     fn on_end(&self, span: SpanData) {
         let mut state = self.shared.lock();
@@ -157,6 +182,7 @@ impl SpanProcessor for ArchiveProcessor {
             self.shared
                 .health
                 .archive_failed(1, "the archive writer had already stopped");
+            self.shared.forward(|forward| forward.on_end(span));
             return;
         }
         state.pending.push(span);
@@ -166,24 +192,39 @@ impl SpanProcessor for ArchiveProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.flush()
+        let archived = self.flush();
+        let forwarded = self.shared.forward(|forward| forward.force_flush());
+        archived.and(forwarded.unwrap_or(Ok(())))
     }
 
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         // The archive is local: it is always written completely, whatever the
         // timeout for the network exporters says.
         self.shared.lock().shutdown = true;
         self.shared.work.notify_one();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match writer {
+        let archived = match writer {
             Some(writer) => writer
                 .join()
                 .map_err(|_| OTelSdkError::InternalFailure("the archive writer panicked".into())),
             None => Ok(()),
-        }
+        };
+        let forwarded = self
+            .shared
+            .forward(|forward| forward.shutdown_with_timeout(timeout));
+        archived.and(forwarded.unwrap_or(Ok(())))
     }
 
-    fn set_resource(&mut self, _resource: &Resource) {}
+    fn set_resource(&mut self, resource: &Resource) {
+        let mut forward = self
+            .shared
+            .forward
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(forward) = forward.as_mut() {
+            forward.set_resource(resource);
+        }
+    }
 }
 
 fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResources) {
@@ -211,10 +252,15 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
         };
         if !batch.is_empty() {
             let scrubber = global_scrubber();
-            batch.iter_mut().for_each(|span| {
-                prepare_span(span, &scrubber);
-                crate::messages::expand(span);
+            batch
+                .iter_mut()
+                .for_each(|span| prepare_span(span, &scrubber));
+            shared.forward(|forward| {
+                for span in &batch {
+                    forward.on_end(span.clone());
+                }
             });
+            batch.iter_mut().for_each(crate::messages::expand);
             write_batch(
                 shared,
                 file,
