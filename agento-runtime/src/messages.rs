@@ -6,9 +6,9 @@
 //! archive writer and the OTLP exporter, after scrubbing — wrap it into the
 //! registry's shape here.
 
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::attributes::GEN_AI_RESPONSE_FINISH_REASONS;
 use crate::semconv::genai::{
@@ -38,29 +38,60 @@ pub(crate) fn expand(span: &mut SpanData) {
     }
     let finish = finish.unwrap_or_else(|| "stop".to_owned());
     for kv in &mut span.attributes {
-        let text = |kv: &KeyValue| kv.value.as_str().into_owned();
+        let text = kv.value.as_str();
+        let part = [Part {
+            content: &text,
+            kind: "text",
+        }];
         let wrapped = match kv.key.as_str() {
-            GEN_AI_INPUT_MESSAGES => json!([{
-                "role": "user",
-                "parts": [{"type": "text", "content": text(kv)}],
+            GEN_AI_INPUT_MESSAGES => to_json(&[Message {
+                finish_reason: None,
+                parts: &part,
+                role: "user",
             }]),
-            GEN_AI_OUTPUT_MESSAGES => json!([{
-                "role": "assistant",
-                "parts": [{"type": "text", "content": text(kv)}],
-                "finish_reason": finish,
+            GEN_AI_OUTPUT_MESSAGES => to_json(&[Message {
+                finish_reason: Some(&finish),
+                parts: &part,
+                role: "assistant",
             }]),
-            GEN_AI_SYSTEM_INSTRUCTIONS => json!([{"type": "text", "content": text(kv)}]),
+            GEN_AI_SYSTEM_INSTRUCTIONS => to_json(&part),
             _ => continue,
         };
-        kv.value = Value::from(wrapped.to_string());
+        kv.value = Value::from(wrapped);
     }
+}
+
+/// One text part of a message (fields in the order `serde_json`'s maps
+/// keep, alphabetical, so that the JSON is what it always was).
+#[derive(Serialize)]
+struct Part<'a> {
+    content: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// One message.
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<&'a str>,
+    parts: &'a [Part<'a>],
+    role: &'static str,
+}
+
+/// `value` as compact JSON, strings escaped by SIMD scans (`sonic-rs`).
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    // Texts and constants only: serialising cannot fail.
+    sonic_rs::to_string(value).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry::KeyValue;
     use opentelemetry::StringValue;
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use serde_json::json;
 
     fn span(attributes: Vec<KeyValue>) -> SpanData {
         SpanData {
@@ -108,6 +139,33 @@ mod tests {
         assert_eq!(
             json_of(&data, GEN_AI_OUTPUT_MESSAGES),
             json!([{"role": "assistant", "parts": [{"type": "text", "content": "Done"}], "finish_reason": "stop"}])
+        );
+    }
+
+    #[test]
+    fn the_json_is_byte_for_byte_what_serde_json_wrote() {
+        let text = "quote \" nl \n tab \t é 𝄞 \u{1}";
+        let mut data = span(vec![
+            KeyValue::new(GEN_AI_INPUT_MESSAGES, text),
+            KeyValue::new(GEN_AI_OUTPUT_MESSAGES, text),
+            KeyValue::new(GEN_AI_SYSTEM_INSTRUCTIONS, text),
+        ]);
+        expand(&mut data);
+        let written = |key: &str| {
+            let kv = data.attributes.iter().find(|kv| kv.key.as_str() == key);
+            kv.expect(key).value.as_str().into_owned()
+        };
+        assert_eq!(
+            written(GEN_AI_INPUT_MESSAGES),
+            json!([{"role": "user", "parts": [{"type": "text", "content": text}]}]).to_string()
+        );
+        assert_eq!(
+            written(GEN_AI_OUTPUT_MESSAGES),
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]).to_string()
+        );
+        assert_eq!(
+            written(GEN_AI_SYSTEM_INSTRUCTIONS),
+            json!([{"type": "text", "content": text}]).to_string()
         );
     }
 }

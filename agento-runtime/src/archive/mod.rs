@@ -48,6 +48,8 @@ const WRITE_INTERVAL: Duration = Duration::from_millis(200);
 /// [`write_batch`]), large enough that the resource, repeated on each line,
 /// costs next to nothing.
 const SPANS_PER_LINE: usize = 32;
+/// Bytes encoded before they are appended (see [`write_batch`]).
+const WRITE_BYTES: usize = 256 * 1024;
 /// The writer wakes early once this many spans wait.
 const WAKE_AT: usize = 512;
 
@@ -281,10 +283,13 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
     }
 }
 
-/// Encodes `batch` (lines of at most [`SPANS_PER_LINE`] spans) and appends
-/// it in one write. When that write fails (a full disk, a file-size limit),
-/// the lines are appended one by one until one fails, so that as many spans as
-/// fit are archived; the counts go to [`Health`].
+/// Encodes `batch` (lines of at most [`SPANS_PER_LINE`] spans) and appends it
+/// [`WRITE_BYTES`] at a time: what the encoder wrote is still in the CPU cache
+/// when the kernel copies it into the file (a whole batch of LLM spans, tens
+/// of megabytes, would be read back from memory). When a write fails (a full
+/// disk, a file-size limit), its lines are appended one by one until one
+/// fails, so that as many spans as fit are archived, and the batch stops
+/// there; the counts go to [`Health`].
 fn write_batch(
     shared: &Shared,
     file: &File,
@@ -293,39 +298,60 @@ fn write_batch(
     buffer: &mut Vec<u8>,
 ) {
     let count = batch.len() as u64;
-    buffer.clear();
+    let mut archived = 0;
     // (end of the line in `buffer`, spans on it)
     let mut lines: Vec<(usize, u64)> = Vec::new();
-    let mut spans = batch.into_iter();
-    loop {
-        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
-        let in_chunk = chunk.len() as u64;
-        if in_chunk == 0 {
-            break;
+    let mut spans = batch.into_iter().peekable();
+    while spans.peek().is_some() {
+        buffer.clear();
+        lines.clear();
+        while buffer.len() < WRITE_BYTES {
+            let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
+            let in_chunk = chunk.len() as u64;
+            if in_chunk == 0 {
+                break;
+            }
+            if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
+                shared.health.archived(archived);
+                shared
+                    .health
+                    .archive_failed(count - archived, &error.to_string());
+                return;
+            }
+            lines.push((buffer.len(), in_chunk));
         }
-        if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
-            shared.health.archive_failed(count, &error.to_string());
+        if let Err(error) = append_lines(file, buffer, &lines, &mut archived) {
+            shared.health.archived(archived);
+            shared
+                .health
+                .archive_failed(count - archived, &error.to_string());
             return;
         }
-        lines.push((buffer.len(), in_chunk));
     }
+    shared.health.archived(archived);
+}
+
+/// Appends `buffer` (whose lines end at `lines`) in one write or, when that
+/// fails, line by line until one fails; adds the spans appended to `archived`.
+fn append_lines(
+    file: &File,
+    buffer: &[u8],
+    lines: &[(usize, u64)],
+    archived: &mut u64,
+) -> std::io::Result<()> {
     let Err(error) = append_locked(file, buffer) else {
-        shared.health.archived(count);
-        return;
+        *archived += lines.iter().map(|(_, spans)| spans).sum::<u64>();
+        return Ok(());
     };
     let mut start = 0;
-    let mut archived = 0;
-    for (end, in_line) in lines {
+    for &(end, in_line) in lines {
         if append_locked(file, &buffer[start..end]).is_err() {
             break;
         }
-        archived += in_line;
+        *archived += in_line;
         start = end;
     }
-    shared.health.archived(archived);
-    shared
-        .health
-        .archive_failed(count - archived, &error.to_string());
+    Err(error)
 }
 
 /// Appends `bytes` (whole lines) under an exclusive advisory lock. A write
