@@ -90,6 +90,59 @@ impl Conversation {
     }
 }
 
+/// The request side of a recording LLM span.
+struct RequestRecord {
+    attributes: Vec<KeyValue>,
+    model: StringValue,
+    prompt: Option<Value>,
+    attempt: Option<u32>,
+    retry: Option<Context>,
+}
+
+impl RequestRecord {
+    fn build(
+        semconv: Semconv,
+        spec: &LlmSpec,
+        request: &LlmRequest<'_>,
+        parent: &Context,
+        attempt: Option<u32>,
+        retry: Option<Context>,
+    ) -> Self {
+        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
+        // Room for the response attributes too: no regrowth.
+        let mut attributes = Vec::with_capacity(48);
+        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
+        if semconv.genai
+            && let Some(Conversation(id)) = parent.get::<Conversation>()
+        {
+            attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
+        }
+        if let Some(attempt) = attempt {
+            attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(attempt)));
+        }
+        Self {
+            attributes,
+            model,
+            prompt,
+            attempt,
+            retry,
+        }
+    }
+
+    /// The first attempt gives the retry span its `input.value`.
+    fn annotate_retry(&self, semconv: Semconv) {
+        if self.attempt == Some(0)
+            && semconv.openinference
+            && let (Some(prompt), Some(retry)) = (&self.prompt, &self.retry)
+        {
+            retry.span().set_attributes([
+                KeyValue::new(INPUT_VALUE, prompt.clone()),
+                KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
+            ]);
+        }
+    }
+}
+
 /// What the response of an LLM span needs to know of its request; kept in
 /// the span's context.
 #[derive(Debug, Clone)]
@@ -218,7 +271,7 @@ impl SpanGuard {
     /// the retry span its `input.value`.
     pub fn llm(spec: &LlmSpec, request: &LlmRequest<'_>) -> Self {
         let semconv = Semconv::current();
-        let (mut guard, retry, attempt, conversation) = Context::map_current(|parent| {
+        let mut guard = Context::map_current(|parent| {
             let (name, retry, attempt) = match parent.get::<AttemptMarker>() {
                 Some(marker) if marker.is_for(parent) => (
                     attempt_name(marker.attempt),
@@ -227,50 +280,41 @@ impl SpanGuard {
                 ),
                 _ => (spec.span_name.into(), None, None),
             };
-            let conversation = parent
-                .get::<Conversation>()
-                .filter(|_| semconv.genai)
-                .map(|Conversation(id)| id.clone());
-            // Room for the attributes set once the span records: no regrowth.
-            let guard = Self::start_in(
+            let build =
+                || RequestRecord::build(semconv, spec, request, parent, attempt, retry.clone());
+            // Our own tracer records the span (unless a sampler drops it):
+            // the attributes go in with the start. Any other tracer (the
+            // global one, a no-op without telemetry) is asked first, so that
+            // a span that records nothing costs no attributes and no copies.
+            let mut record = crate::tracer::ours(parent).then(build);
+            let attributes = record
+                .as_mut()
+                .map_or_else(Vec::new, |r| std::mem::take(&mut r.attributes));
+            let mut guard = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
-                Vec::with_capacity(48),
+                attributes,
             );
-            (guard, retry, attempt, conversation)
+            if record.is_none() && guard.span().is_recording() {
+                let mut built = build();
+                guard
+                    .span()
+                    .set_attributes(std::mem::take(&mut built.attributes));
+                record = Some(built);
+            }
+            if let Some(record) = record {
+                record.annotate_retry(semconv);
+                guard.add_context_value(LlmCall {
+                    step_type: spec.step_type,
+                    request_model: record.model,
+                    retry: record.retry,
+                });
+            }
+            guard
         });
         guard.call = crate::metrics::CallMetrics::start(spec, request.model);
-        // A span that records nothing (no telemetry, sampled out) gets no
-        // attributes: nothing is built and no text is copied.
-        if !guard.span().is_recording() {
-            return guard;
-        }
-        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
-        let mut attributes = Vec::with_capacity(24);
-        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
-        if let Some(id) = conversation {
-            attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id));
-        }
-        if let Some(attempt) = attempt {
-            attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(attempt)));
-        }
-        if attempt == Some(0)
-            && let (Some(prompt), Some(retry)) = (&prompt, &retry)
-            && semconv.openinference
-        {
-            retry.span().set_attributes([
-                KeyValue::new(INPUT_VALUE, prompt.clone()),
-                KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
-            ]);
-        }
-        guard.span().set_attributes(attributes);
-        guard.add_context_value(LlmCall {
-            step_type: spec.step_type,
-            request_model: model,
-            retry,
-        });
         guard
     }
 

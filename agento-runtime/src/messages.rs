@@ -44,17 +44,23 @@ pub(crate) fn expand(span: &mut SpanData) {
             kind: "text",
         }];
         let wrapped = match kv.key.as_str() {
-            GEN_AI_INPUT_MESSAGES => to_json(&[Message {
-                finish_reason: None,
-                parts: &part,
-                role: "user",
-            }]),
-            GEN_AI_OUTPUT_MESSAGES => to_json(&[Message {
-                finish_reason: Some(&finish),
-                parts: &part,
-                role: "assistant",
-            }]),
-            GEN_AI_SYSTEM_INSTRUCTIONS => to_json(&part),
+            GEN_AI_INPUT_MESSAGES => to_json(
+                text.len(),
+                &[Message {
+                    finish_reason: None,
+                    parts: &part,
+                    role: "user",
+                }],
+            ),
+            GEN_AI_OUTPUT_MESSAGES => to_json(
+                text.len(),
+                &[Message {
+                    finish_reason: Some(&finish),
+                    parts: &part,
+                    role: "assistant",
+                }],
+            ),
+            GEN_AI_SYSTEM_INSTRUCTIONS => to_json(text.len(), &part),
             _ => continue,
         };
         kv.value = Value::from(wrapped);
@@ -79,10 +85,16 @@ struct Message<'a> {
     role: &'static str,
 }
 
-/// `value` as compact JSON, strings escaped by SIMD scans (`sonic-rs`).
-fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
-    // Texts and constants only: serialising cannot fail.
-    sonic_rs::to_string(value).unwrap_or_default()
+/// `value`, around a text of `text_len` bytes, as compact JSON, strings
+/// escaped by SIMD scans (`sonic-rs`), written into one allocation.
+fn to_json<T: Serialize + ?Sized>(text_len: usize, value: &T) -> String {
+    let mut out = Vec::with_capacity(text_len + text_len / 8 + 96);
+    let mut serializer = sonic_rs::Serializer::new(&mut out);
+    // Texts and constants only: serialising cannot fail, and JSON is UTF-8.
+    if value.serialize(&mut serializer).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
