@@ -1,4 +1,5 @@
-//! The per-call cost of an instrumented LLM call, side by side:
+//! The per-call cost of an instrumented LLM call on the calling thread, side
+//! by side:
 //!
 //! - `none`: the call alone;
 //! - `macro`: `#[llm_span]`;
@@ -10,20 +11,39 @@
 //! `openinference.span.kind`, system, operation, request model, temperature,
 //! max tokens, the prompt, the 9 KB response truncated to 8000 characters
 //! with the three marker attributes, response model, finish reasons, input
-//! and output tokens, status. All share one SDK provider whose processor
-//! drops each span (no I/O): what is measured is calling-thread time.
-//! After the run the ratios are printed.
+//! and output tokens, status.
+//!
+//! Each variant runs in two set-ups, all variants of one set-up on the same
+//! SDK provider (so the same processors):
+//!
+//! - `processor`: archive, OTLP and signal handling off; one processor added
+//!   with `with_span_processor` (so behind the secrets stage) that drops each
+//!   span;
+//! - `default`: what `#[agento_module]` builds — signal handling on, the run
+//!   archive on (in a temporary directory), OTLP export on over gRPC to a
+//!   collector on 127.0.0.1 that accepts and discards every request.
+//!
+//! Calls are timed in bursts of [`BURST`]; between bursts (untimed) the
+//! telemetry is flushed, so the archive writer and the exporter never push
+//! back on the calling thread: what is measured is the calling thread's own
+//! time. The per-call figure is the median burst's. After the run the
+//! figures and ratios are printed.
 
 use std::borrow::Cow;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use agento::{LlmResponse, TokenCounts, TokenUsage, llm_span, retry_spans};
-use criterion::Criterion;
+use agento::{Config, LlmResponse, Telemetry, TokenCounts, TokenUsage, llm_span, retry_spans};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SpanData, SpanProcessor};
 use tracing_subscriber::layer::SubscriberExt;
@@ -219,7 +239,7 @@ fn tracing_call(model: &str, prompt: &str) -> Result<Reply, CallError> {
     result
 }
 
-/// Drops every span: the cost measured is the calling thread's.
+/// Drops every span handed to it.
 #[derive(Debug)]
 struct Discard;
 
@@ -236,83 +256,240 @@ impl SpanProcessor for Discard {
     }
 }
 
-fn output_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion")
+/// A collector on loopback that accepts every export and discards it.
+#[derive(Debug, Default)]
+struct DiscardingCollector;
+
+#[tonic::async_trait]
+impl TraceService for DiscardingCollector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        black_box(request.into_inner().resource_spans.len());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
 }
 
-const GROUP: &str = "llm_span";
-
-/// The mean time of one benchmark, from criterion's estimates, in ns.
-fn mean_ns(id: &str) -> Option<f64> {
-    let path = output_dir().join(GROUP).join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value["mean"]["point_estimate"].as_f64()
+/// Serves the discarding collector on `listener` (127.0.0.1).
+fn start_collector(runtime: &tokio::runtime::Runtime, listener: std::net::TcpListener) {
+    let listener = {
+        let _entered = runtime.enter();
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking socket");
+        tokio::net::TcpListener::from_std(listener).expect("a loopback listener")
+    };
+    runtime.spawn(
+        tonic::transport::Server::builder()
+            // A batch of 512 LLM spans is larger than tonic's default 4 MiB.
+            .add_service(
+                TraceServiceServer::new(DiscardingCollector).max_decoding_message_size(usize::MAX),
+            )
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
 }
 
-fn main() {
-    let telemetry = agento::Telemetry::builder()
-        .archive(false)
-        .otlp(false)
-        .handle_signals(false)
-        .new_run(true)
-        .with_span_processor(Discard)
-        .init();
+/// Calls per timed burst: well under the archive's buffer and the OTLP
+/// queue, so neither ever pushes back within a burst, and fewer spans (with
+/// `#[retry_spans]`, two per call) than wake the archive writer or fill an
+/// OTLP batch (512), so the export threads stay idle while a burst runs.
+const BURST: usize = 200;
+/// Bursts run before timing.
+const WARM_UP_BURSTS: usize = 20;
+
+/// How long one call of `f` takes on the calling thread, in ns: the median
+/// and the fastest of `bursts` bursts of [`BURST`] calls, with `between`
+/// (untimed) after each burst.
+fn measure(variant: &str, bursts: usize, mut f: impl FnMut(), between: &dyn Fn()) -> (f64, f64) {
+    if !runs(variant) {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut per_call = Vec::with_capacity(bursts);
+    for round in 0..WARM_UP_BURSTS + bursts {
+        let start = Instant::now();
+        for _ in 0..BURST {
+            f();
+        }
+        let elapsed = start.elapsed();
+        between();
+        if round >= WARM_UP_BURSTS {
+            per_call.push(elapsed.as_nanos() as f64 / BURST as f64);
+        }
+    }
+    per_call.sort_by(f64::total_cmp);
+    (per_call[per_call.len() / 2], per_call[0])
+}
+
+/// Whether `--only VARIANT` (for profiling one variant) lets `variant` run.
+fn runs(variant: &str) -> bool {
+    arg("only").is_none_or(|only| only == variant)
+}
+
+/// One set-up's figures, in ns per call (median burst, fastest burst).
+struct Figures {
+    none: (f64, f64),
+    mac: (f64, f64),
+    hand: (f64, f64),
+    tracing: (f64, f64),
+    retry: (f64, f64),
+}
+
+impl Figures {
+    fn print(&self, setup: &str) {
+        let (none, mac, hand, tracing, retry) = (
+            self.none.0,
+            self.mac.0,
+            self.hand.0,
+            self.tracing.0,
+            self.retry.0,
+        );
+        println!(
+            "[{setup}] per call (calling thread, median burst): none {none:.0} ns, #[llm_span] {mac:.0} ns, hand-written SDK {hand:.0} ns, tracing-opentelemetry {tracing:.0} ns, #[retry_spans]+#[llm_span] {retry:.0} ns"
+        );
+        println!(
+            "[{setup}] fastest burst: #[llm_span] {:.0} ns, hand-written SDK {:.0} ns, tracing-opentelemetry {:.0} ns, #[retry_spans]+#[llm_span] {:.0} ns",
+            self.mac.1, self.hand.1, self.tracing.1, self.retry.1
+        );
+        println!(
+            "[{setup}] ratio macro / hand SDK = {:.3}, macro / tracing-otel = {:.3}, retry+llm / llm = {:.3}, macro over the bare call = {:.0} ns",
+            mac / hand,
+            mac / tracing,
+            retry / mac,
+            mac - none
+        );
+    }
+}
+
+/// Runs every variant on `telemetry`'s provider.
+fn run(telemetry: &Telemetry, bursts: usize) -> Figures {
     let provider = telemetry.tracer_provider().expect("the SDK is on").clone();
     let hand_tracer = provider.tracer("hand");
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tracing")));
-    tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-
-    let mut criterion = Criterion::default()
-        .output_directory(&output_dir())
-        .configure_from_args();
-    {
-        let mut group = criterion.benchmark_group(GROUP);
-        group.bench_function("none", |b| b.iter(|| black_box(call())));
-        group.bench_function("macro", |b| {
-            b.iter(|| black_box(macro_call(black_box(MODEL), black_box(PROMPT))))
-        });
-        group.bench_function("hand_sdk", |b| {
-            b.iter(|| black_box(hand_call(&hand_tracer, black_box(MODEL), black_box(PROMPT))))
-        });
-        group.bench_function("tracing_otel", |b| {
-            b.iter(|| black_box(tracing_call(black_box(MODEL), black_box(PROMPT))))
-        });
-        group.bench_function("retry_macro", |b| {
-            b.iter(|| black_box(retry_macro_call(black_box(MODEL), black_box(PROMPT))))
-        });
-        group.finish();
+    let _subscriber = tracing::subscriber::set_default(subscriber);
+    let archive = telemetry.archive_path().map(PathBuf::from);
+    let between = || {
+        telemetry.flush();
+        // Keep the disk use flat: the file is appended to, so emptying it
+        // between bursts (the writer idle after the flush) loses nothing the
+        // measurement needs.
+        if let Some(path) = &archive {
+            let file = std::fs::OpenOptions::new().write(true).open(path);
+            file.and_then(|f| f.set_len(0))
+                .expect("the archive empties");
+        }
+    };
+    Figures {
+        none: measure("none", bursts, || drop(black_box(call())), &between),
+        mac: measure(
+            "macro",
+            bursts,
+            || drop(black_box(macro_call(black_box(MODEL), black_box(PROMPT)))),
+            &between,
+        ),
+        hand: measure(
+            "hand_sdk",
+            bursts,
+            || {
+                drop(black_box(hand_call(
+                    &hand_tracer,
+                    black_box(MODEL),
+                    black_box(PROMPT),
+                )))
+            },
+            &between,
+        ),
+        tracing: measure(
+            "tracing_otel",
+            bursts,
+            || drop(black_box(tracing_call(black_box(MODEL), black_box(PROMPT)))),
+            &between,
+        ),
+        retry: measure(
+            "retry_macro",
+            bursts,
+            || {
+                drop(black_box(retry_macro_call(
+                    black_box(MODEL),
+                    black_box(PROMPT),
+                )))
+            },
+            &between,
+        ),
     }
-    criterion.final_summary();
-    drop(telemetry);
+}
 
-    let get = |id| mean_ns(id);
-    if let (Some(none), Some(mac), Some(hand), Some(tracing), Some(retry)) = (
-        get("none"),
-        get("macro"),
-        get("hand_sdk"),
-        get("tracing_otel"),
-        get("retry_macro"),
-    ) {
-        println!(
-            "\nper call (calling thread): none {none:.0} ns, #[llm_span] {mac:.0} ns, hand-written SDK {hand:.0} ns, tracing-opentelemetry {tracing:.0} ns, #[retry_spans]+#[llm_span] {retry:.0} ns"
-        );
-        println!(
-            "ratio macro / hand SDK           = {:.3}   (target <= 1.05)",
-            mac / hand
-        );
-        println!(
-            "ratio macro / tracing-otel       = {:.3}   (target <= 0.5)",
-            mac / tracing
-        );
-        println!(
-            "ratio retry+llm / llm            = {:.3}   (target <= 1.3)",
-            retry / mac
-        );
-        println!(
-            "macro cost over the bare call    = {:.0} ns (target <= 1000 ns)",
-            mac - none
-        );
+/// The value of `--<name> VALUE` on the command line.
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = format!("--{name}");
+    args.iter()
+        .position(|a| *a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn main() {
+    // `--bursts N`: bursts per variant (default 200); `--setup processor`
+    // or `--setup default`: only that set-up (default both); `--only
+    // VARIANT` (none, macro, hand_sdk, tracing_otel, retry_macro): only that
+    // variant, for profiling.
+    let bursts = arg("bursts").and_then(|n| n.parse().ok()).unwrap_or(200);
+    let setup = arg("setup");
+    let wanted = |name: &str| setup.as_deref().is_none_or(|s| s == name);
+    // The OTLP exporter reads its endpoint from the environment, as it does
+    // under `#[agento_module]`: set it before any thread starts.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint) };
+
+    let processor = wanted("processor").then(|| {
+        let telemetry = Telemetry::builder()
+            .archive(false)
+            .otlp(false)
+            .handle_signals(false)
+            .new_run(true)
+            .with_span_processor(Discard)
+            .init();
+        run(&telemetry, bursts)
+    });
+    if !wanted("default") {
+        if let Some(figures) = processor {
+            figures.print("processor");
+        }
+        return;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the collector");
+    start_collector(&runtime, listener);
+    let dir = std::env::temp_dir().join(format!("agento-bench-llm-{}", std::process::id()));
+    let config = Config::from_lookup(|name| match name {
+        "AGENTO_DATA_DIR" => Some(dir.display().to_string()),
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
+        _ => None,
+    });
+    let telemetry = Telemetry::builder().config(config).new_run(true).init();
+    assert!(telemetry.archive_path().is_some(), "the archive is on");
+    let default = run(&telemetry, bursts);
+    let report = telemetry.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!();
+    if let Some(figures) = processor {
+        figures.print("processor");
+    }
+    default.print("default");
+    println!(
+        "[default] spans ended {}, archived {}, exported {}, dropped by the OTLP queue {}",
+        report.ended, report.archived, report.exported, report.dropped
+    );
+    if let Some(error) = &report.first_export_error {
+        println!("[default] first export error: {error}");
     }
 }

@@ -4,7 +4,6 @@
 use opentelemetry::context::{FutureExt, WithContext};
 use opentelemetry::trace::{SpanKind as OtelSpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
-use serde_json::json;
 
 use crate::attempt::{AttemptMarker, attempt_name};
 use crate::attributes::{
@@ -91,6 +90,59 @@ impl Conversation {
     }
 }
 
+/// The request side of a recording LLM span.
+struct RequestRecord {
+    attributes: Vec<KeyValue>,
+    model: StringValue,
+    prompt: Option<Value>,
+    attempt: Option<u32>,
+    retry: Option<Context>,
+}
+
+impl RequestRecord {
+    fn build(
+        semconv: Semconv,
+        spec: &LlmSpec,
+        request: &LlmRequest<'_>,
+        parent: &Context,
+        attempt: Option<u32>,
+        retry: Option<Context>,
+    ) -> Self {
+        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
+        // Room for the response attributes too: no regrowth.
+        let mut attributes = Vec::with_capacity(48);
+        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
+        if semconv.genai
+            && let Some(Conversation(id)) = parent.get::<Conversation>()
+        {
+            attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
+        }
+        if let Some(attempt) = attempt {
+            attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(attempt)));
+        }
+        Self {
+            attributes,
+            model,
+            prompt,
+            attempt,
+            retry,
+        }
+    }
+
+    /// The first attempt gives the retry span its `input.value`.
+    fn annotate_retry(&self, semconv: Semconv) {
+        if self.attempt == Some(0)
+            && semconv.openinference
+            && let (Some(prompt), Some(retry)) = (&self.prompt, &self.retry)
+        {
+            retry.span().set_attributes([
+                KeyValue::new(INPUT_VALUE, prompt.clone()),
+                KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
+            ]);
+        }
+    }
+}
+
 /// What the response of an LLM span needs to know of its request; kept in
 /// the span's context.
 #[derive(Debug, Clone)]
@@ -123,6 +175,16 @@ const INPUT_MESSAGE_KEYS: [(&str, &str); 4] = [
 const OUTPUT_MESSAGE_ROLE: &str = "llm.output_messages.0.message.role";
 const OUTPUT_MESSAGE_CONTENT: &str = "llm.output_messages.0.message.content";
 
+/// `llm.invocation_parameters`: the request parameters set, as a JSON object
+/// (keys in alphabetical order).
+#[derive(serde::Serialize)]
+struct InvocationParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
+
 /// The request attributes of every convention turned on.
 fn request_attributes(
     semconv: Semconv,
@@ -137,7 +199,7 @@ fn request_attributes(
     if semconv.genai {
         out.push(KeyValue::new(
             genai::GEN_AI_PROVIDER_NAME,
-            genai::provider(spec.system).to_owned(),
+            genai::provider(spec.system),
         ));
     }
     if semconv.memo || semconv.genai {
@@ -153,22 +215,18 @@ fn request_attributes(
     if semconv.openinference {
         out.push(KeyValue::new(
             LLM_PROVIDER,
-            openinference::provider(spec.system).to_owned(),
+            openinference::provider(spec.system),
         ));
         if let Some(system) = openinference::system(spec.system) {
-            out.push(KeyValue::new(LLM_SYSTEM, system.to_owned()));
+            out.push(KeyValue::new(LLM_SYSTEM, system));
         }
-        let mut parameters = serde_json::Map::new();
-        if let Some(temperature) = request.temperature {
-            parameters.insert("temperature".into(), json!(temperature));
-        }
-        if let Some(max_tokens) = request.max_tokens {
-            parameters.insert("max_tokens".into(), json!(max_tokens));
-        }
-        out.push(KeyValue::new(
-            LLM_INVOCATION_PARAMETERS,
-            serde_json::Value::Object(parameters).to_string(),
-        ));
+        let parameters = InvocationParameters {
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+        };
+        // Serialising two numbers cannot fail; an empty object if it did.
+        let parameters = serde_json::to_string(&parameters).unwrap_or_else(|_| "{}".to_owned());
+        out.push(KeyValue::new(LLM_INVOCATION_PARAMETERS, parameters));
     }
     if let Some(step_name) = request.step_name {
         text_attributes(Key::from_static_str(AGENTO_STEP_NAME), step_name, out);
@@ -213,47 +271,50 @@ impl SpanGuard {
     /// the retry span its `input.value`.
     pub fn llm(spec: &LlmSpec, request: &LlmRequest<'_>) -> Self {
         let semconv = Semconv::current();
-        let model = StringValue::from(std::sync::Arc::<str>::from(request.model));
-        let mut attributes = Vec::with_capacity(20);
-        let prompt = request_attributes(semconv, spec, request, &model, &mut attributes);
-        let guard = Context::map_current(|parent| {
-            if semconv.genai
-                && let Some(Conversation(id)) = parent.get::<Conversation>()
-            {
-                attributes.push(KeyValue::new(genai::GEN_AI_CONVERSATION_ID, id.clone()));
-            }
-            let (name, retry) = match parent.get::<AttemptMarker>() {
-                Some(marker) if marker.is_for(parent) => {
-                    attributes.push(KeyValue::new(RETRY_ATTEMPT, i64::from(marker.attempt)));
-                    if marker.attempt == 0
-                        && let Some(prompt) = &prompt
-                        && semconv.openinference
-                    {
-                        parent.span().set_attributes([
-                            KeyValue::new(INPUT_VALUE, prompt.clone()),
-                            KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT),
-                        ]);
-                    }
-                    (attempt_name(marker.attempt), Some(parent.clone()))
-                }
-                _ => (spec.span_name.into(), None),
+        let mut guard = Context::map_current(|parent| {
+            let (name, retry, attempt) = match parent.get::<AttemptMarker>() {
+                Some(marker) if marker.is_for(parent) => (
+                    attempt_name(marker.attempt),
+                    Some(parent.clone()),
+                    Some(marker.attempt),
+                ),
+                _ => (spec.span_name.into(), None, None),
             };
-            let guard = Self::start_in(
+            let build =
+                || RequestRecord::build(semconv, spec, request, parent, attempt, retry.clone());
+            // Our own tracer records the span (unless a sampler drops it):
+            // the attributes go in with the start. Any other tracer (the
+            // global one, a no-op without telemetry) is asked first, so that
+            // a span that records nothing costs no attributes and no copies.
+            let mut record = crate::tracer::ours(parent).then(build);
+            let attributes = record
+                .as_mut()
+                .map_or_else(Vec::new, |r| std::mem::take(&mut r.attributes));
+            let mut guard = Self::start_in(
                 parent,
                 name,
                 SpanKind::Llm,
                 OtelSpanKind::Client,
                 attributes,
             );
-            (guard, retry)
+            if record.is_none() && guard.span().is_recording() {
+                let mut built = build();
+                guard
+                    .span()
+                    .set_attributes(std::mem::take(&mut built.attributes));
+                record = Some(built);
+            }
+            if let Some(record) = record {
+                record.annotate_retry(semconv);
+                guard.add_context_value(LlmCall {
+                    step_type: spec.step_type,
+                    request_model: record.model,
+                    retry: record.retry,
+                });
+            }
+            guard
         });
-        let (mut guard, retry) = guard;
         guard.call = crate::metrics::CallMetrics::start(spec, request.model);
-        guard.add_context_value(LlmCall {
-            step_type: spec.step_type,
-            request_model: model,
-            retry,
-        });
         guard
     }
 
@@ -284,6 +345,9 @@ impl SpanGuard {
     fn record<R: LlmResponse + ?Sized>(&self, response: &R, content: bool) {
         self.note_response(response);
         let call = self.context().get::<LlmCall>();
+        if call.is_none() && !self.span().is_recording() {
+            return;
+        }
         let output = record_response(&self.span(), response, content, call);
         if let (Some(output), Some(retry)) = (output, call.and_then(|c| c.retry.as_ref())) {
             retry.span().set_attributes([
@@ -352,10 +416,12 @@ fn response_attributes<R: LlmResponse + ?Sized>(
             attributes.push(KeyValue::new(genai::GEN_AI_OUTPUT_MESSAGES, value.clone()));
         }
     }
-    let response_model = response.response_model();
+    let response_model = response
+        .response_model()
+        .map(|model| StringValue::from(std::sync::Arc::<str>::from(model)));
     if semconv.memo || semconv.genai {
-        if let Some(model) = response_model {
-            attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.to_owned()));
+        if let Some(model) = &response_model {
+            attributes.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model.clone()));
         }
         if let Some(id) = response.response_id() {
             attributes.push(KeyValue::new(GEN_AI_RESPONSE_ID, id.to_owned()));
@@ -374,7 +440,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
     if semconv.openinference {
         let model = response_model.map_or_else(
             || call.map(|c| Value::String(c.request_model.clone())),
-            |model| Some(Value::from(model.to_owned())),
+            |model| Some(Value::String(model)),
         );
         if let Some(model) = model {
             attributes.push(KeyValue::new(LLM_MODEL_NAME, model));

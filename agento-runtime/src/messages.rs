@@ -6,9 +6,9 @@
 //! archive writer and the OTLP exporter, after scrubbing — wrap it into the
 //! registry's shape here.
 
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::attributes::GEN_AI_RESPONSE_FINISH_REASONS;
 use crate::semconv::genai::{
@@ -38,29 +38,72 @@ pub(crate) fn expand(span: &mut SpanData) {
     }
     let finish = finish.unwrap_or_else(|| "stop".to_owned());
     for kv in &mut span.attributes {
-        let text = |kv: &KeyValue| kv.value.as_str().into_owned();
+        let text = kv.value.as_str();
+        let part = [Part {
+            content: &text,
+            kind: "text",
+        }];
         let wrapped = match kv.key.as_str() {
-            GEN_AI_INPUT_MESSAGES => json!([{
-                "role": "user",
-                "parts": [{"type": "text", "content": text(kv)}],
-            }]),
-            GEN_AI_OUTPUT_MESSAGES => json!([{
-                "role": "assistant",
-                "parts": [{"type": "text", "content": text(kv)}],
-                "finish_reason": finish,
-            }]),
-            GEN_AI_SYSTEM_INSTRUCTIONS => json!([{"type": "text", "content": text(kv)}]),
+            GEN_AI_INPUT_MESSAGES => to_json(
+                text.len(),
+                &[Message {
+                    finish_reason: None,
+                    parts: &part,
+                    role: "user",
+                }],
+            ),
+            GEN_AI_OUTPUT_MESSAGES => to_json(
+                text.len(),
+                &[Message {
+                    finish_reason: Some(&finish),
+                    parts: &part,
+                    role: "assistant",
+                }],
+            ),
+            GEN_AI_SYSTEM_INSTRUCTIONS => to_json(text.len(), &part),
             _ => continue,
         };
-        kv.value = Value::from(wrapped.to_string());
+        kv.value = Value::from(wrapped);
     }
+}
+
+/// One text part of a message (fields in the order `serde_json`'s maps
+/// keep, alphabetical, so that the JSON is what it always was).
+#[derive(Serialize)]
+struct Part<'a> {
+    content: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// One message.
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<&'a str>,
+    parts: &'a [Part<'a>],
+    role: &'static str,
+}
+
+/// `value`, around a text of `text_len` bytes, as compact JSON, strings
+/// escaped by SIMD scans (`sonic-rs`), written into one allocation.
+fn to_json<T: Serialize + ?Sized>(text_len: usize, value: &T) -> String {
+    let mut out = Vec::with_capacity(text_len + text_len / 8 + 96);
+    let mut serializer = sonic_rs::Serializer::new(&mut out);
+    // Texts and constants only: serialising cannot fail, and JSON is UTF-8.
+    if value.serialize(&mut serializer).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry::KeyValue;
     use opentelemetry::StringValue;
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use serde_json::json;
 
     fn span(attributes: Vec<KeyValue>) -> SpanData {
         SpanData {
@@ -108,6 +151,33 @@ mod tests {
         assert_eq!(
             json_of(&data, GEN_AI_OUTPUT_MESSAGES),
             json!([{"role": "assistant", "parts": [{"type": "text", "content": "Done"}], "finish_reason": "stop"}])
+        );
+    }
+
+    #[test]
+    fn the_json_is_byte_for_byte_what_serde_json_wrote() {
+        let text = "quote \" nl \n tab \t é 𝄞 \u{1}";
+        let mut data = span(vec![
+            KeyValue::new(GEN_AI_INPUT_MESSAGES, text),
+            KeyValue::new(GEN_AI_OUTPUT_MESSAGES, text),
+            KeyValue::new(GEN_AI_SYSTEM_INSTRUCTIONS, text),
+        ]);
+        expand(&mut data);
+        let written = |key: &str| {
+            let kv = data.attributes.iter().find(|kv| kv.key.as_str() == key);
+            kv.expect(key).value.as_str().into_owned()
+        };
+        assert_eq!(
+            written(GEN_AI_INPUT_MESSAGES),
+            json!([{"role": "user", "parts": [{"type": "text", "content": text}]}]).to_string()
+        );
+        assert_eq!(
+            written(GEN_AI_OUTPUT_MESSAGES),
+            json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]).to_string()
+        );
+        assert_eq!(
+            written(GEN_AI_SYSTEM_INSTRUCTIONS),
+            json!([{"type": "text", "content": text}]).to_string()
         );
     }
 }

@@ -12,14 +12,10 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
 
-use crate::attributes::{
-    AGENTO_RESPONSE_LENGTH, AGENTO_RESPONSE_TRUNCATED_REASON, GEN_AI_RESPONSE_CONTENT,
-    GEN_AI_RESPONSE_TRUNCATED, OPENINFERENCE_SPAN_KIND,
-};
+use crate::attributes::OPENINFERENCE_SPAN_KIND;
 use crate::error::{ErrorReport, record_error};
 use crate::semconv::Semconv;
 use crate::semconv::openinference::MIME_TEXT;
-use crate::truncate::{REASON_SIZE_LIMIT, truncate};
 use crate::{registry, tracer};
 
 /// The OpenInference span kind, recorded as `openinference.span.kind`.
@@ -169,7 +165,7 @@ impl SpanGuard {
         self.span().set_attribute(attribute);
     }
 
-    /// Adds a text attribute, truncated per memo §4 (see [`truncate`](crate::truncate)).
+    /// Adds a text attribute, truncated per memo §4 on export (see [`truncate`](crate::truncate)).
     pub fn set_text(&self, key: impl Into<Key>, text: &str) {
         let mut attributes = Vec::with_capacity(1);
         text_attributes(key.into(), text, &mut attributes);
@@ -224,11 +220,12 @@ impl Drop for SpanGuard {
     }
 }
 
-/// Pushes the attributes that record `text` under `key`: the text truncated per
-/// memo §4 and, when it was cut, the markers. For `gen_ai.response.content` the
-/// markers are the memo's (`gen_ai.response.truncated`,
-/// `agento.response.truncated_reason`, `agento.response.length`); for any other
-/// key `K` they are `K.truncated = true` and `K.length = <characters>`.
+/// Pushes the attribute that records `text` under `key`. The text is cut per
+/// memo §4 where the span leaves the process, after scrubbing, with marker
+/// attributes: for `gen_ai.response.content` the memo's
+/// (`gen_ai.response.truncated`, `agento.response.truncated_reason`,
+/// `agento.response.length`); for any other key `K`, `K.truncated = true` and
+/// `K.length = <characters>`.
 ///
 /// With content capture off (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`)
 /// it pushes nothing: every text is content.
@@ -242,28 +239,8 @@ pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
 /// [`text_attributes`] whatever the content setting; returns the (shared)
 /// value recorded, for recording under other keys too.
 pub(crate) fn text_attributes_value(key: Key, text: &str, out: &mut Vec<KeyValue>) -> Value {
-    let truncated = truncate(text);
-    if !truncated.truncated {
-        let value = shared(text);
-        out.push(KeyValue::new(key, value.clone()));
-        return value;
-    }
-    let length = i64::try_from(truncated.original_chars).unwrap_or(i64::MAX);
-    let is_response = key.as_str() == GEN_AI_RESPONSE_CONTENT;
-    let name = key.as_str().to_owned();
-    let value = shared(&truncated.text);
+    let value = shared(text);
     out.push(KeyValue::new(key, value.clone()));
-    if is_response {
-        out.push(KeyValue::new(GEN_AI_RESPONSE_TRUNCATED, true));
-        out.push(KeyValue::new(
-            AGENTO_RESPONSE_TRUNCATED_REASON,
-            REASON_SIZE_LIMIT,
-        ));
-        out.push(KeyValue::new(AGENTO_RESPONSE_LENGTH, length));
-    } else {
-        out.push(KeyValue::new(format!("{name}.truncated"), true));
-        out.push(KeyValue::new(format!("{name}.length"), length));
-    }
     value
 }
 
@@ -281,15 +258,11 @@ pub fn record_text(key: &'static str, text: &str) {
     Context::map_current(|cx| cx.span().set_attributes(attributes));
 }
 
-/// `text` truncated per memo §4 (no marker attributes: the cut text ends in
-/// `...[truncated]`), shared, for recording under several keys.
+/// `text`, shared, for recording under several keys; cut per memo §4 where
+/// the span leaves the process, without marker attributes (the cut text ends
+/// in `...[truncated]`) when its key is a copy's (`input.value`, …).
 pub(crate) fn truncated_value(text: &str) -> Value {
-    let truncated = truncate(text);
-    if truncated.truncated {
-        shared(&truncated.text)
-    } else {
-        shared(text)
-    }
+    shared(text)
 }
 
 /// Large texts are stored reference-counted, so that handing a span to both the
@@ -303,13 +276,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_texts_get_their_markers() {
+    fn long_texts_get_their_markers_where_they_leave_the_process() {
         let mut out = Vec::new();
         text_attributes(
             Key::from_static_str("user_goal"),
             &"x".repeat(9000),
             &mut out,
         );
+        assert_eq!(out.len(), 1, "recorded whole");
+        assert_eq!(out[0].value.as_str().len(), 9000);
+        crate::truncate::cut_span_texts(&mut out);
         assert_eq!(out.len(), 3);
         assert_eq!(out[2], KeyValue::new("user_goal.length", 9000));
     }

@@ -38,6 +38,14 @@ pub(crate) fn install(tracer: Option<SdkTracer>) {
     *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = tracer;
 }
 
+/// Whether a span started under `parent` goes to an SDK tracer of ours (a
+/// nested module's, or the active telemetry's): it records unless a sampler
+/// drops it. Otherwise it goes to the global provider, which may be a no-op.
+pub(crate) fn ours(parent: &Context) -> bool {
+    parent.get::<StageTracer>().is_some()
+        || ACTIVE.read().unwrap_or_else(|e| e.into_inner()).is_some()
+}
+
 /// Starts a span from `builder` as a child of `parent`; returns `parent` with the
 /// new span active.
 pub(crate) fn start(builder: SpanBuilder, parent: &Context) -> Context {

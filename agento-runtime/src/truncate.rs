@@ -6,6 +6,12 @@
 //! UTF-8 sequence. A text that must be cut is scrubbed first
 //! ([`crate::secrets`]), so a secret across the cut is replaced whole.
 //!
+//! Span attributes are recorded whole on the calling thread and cut where a
+//! span leaves the process — the archive writer, the OTLP exporter and the
+//! secrets stage in front of every other processor — after the span has been
+//! scrubbed: the calling thread neither counts
+//! characters nor scrubs nor copies past the cut.
+//!
 //! ```
 //! use agento_runtime::truncate::{truncate, MARKER};
 //! let short = truncate("hello");
@@ -18,8 +24,19 @@
 //! ```
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
+use opentelemetry::{Key, KeyValue, StringValue, Value};
+
+use crate::attributes::{
+    AGENTO_RESPONSE_LENGTH, AGENTO_RESPONSE_TRUNCATED_REASON, GEN_AI_RESPONSE_CONTENT,
+    GEN_AI_RESPONSE_TRUNCATED,
+};
 use crate::secrets::scrub;
+use crate::semconv::genai::{
+    GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS,
+};
+use crate::semconv::openinference::{INPUT_VALUE, OUTPUT_VALUE};
 
 /// Texts with more characters than this are truncated.
 pub const LIMIT_CHARS: usize = 8192;
@@ -53,6 +70,15 @@ pub struct Truncated<'a> {
 /// assert_eq!(t.original_chars, 8193);
 /// ```
 pub fn truncate(text: &str) -> Truncated<'_> {
+    cut(text, true)
+}
+
+/// [`truncate`] for a text already scrubbed (no second scrub).
+fn truncate_clean(text: &str) -> Truncated<'_> {
+    cut(text, false)
+}
+
+fn cut(text: &str, scrub_first: bool) -> Truncated<'_> {
     if text.len() <= LIMIT_CHARS {
         return Truncated {
             text: Cow::Borrowed(text),
@@ -76,7 +102,11 @@ pub fn truncate(text: &str) -> Truncated<'_> {
     }
     // Scrub before cutting: a secret across the cut would leave a prefix that
     // no longer looks like a secret.
-    let clean = scrub(text);
+    let clean = if scrub_first {
+        scrub(text)
+    } else {
+        Cow::Borrowed(text)
+    };
     let cut = match &clean {
         Cow::Borrowed(_) => cut,
         Cow::Owned(clean) => {
@@ -99,6 +129,88 @@ pub fn truncate(text: &str) -> Truncated<'_> {
         truncated: true,
         original_chars,
     }
+}
+
+/// Which marker attributes a cut text gets, by its key.
+enum Markers {
+    /// `gen_ai.response.content`: the memo's three markers.
+    Response,
+    /// A copy of a text recorded under another key too (`input.value`,
+    /// `output.value`, the message attributes): none.
+    Mirror,
+    /// Any other key `K`: `K.truncated` and `K.length`.
+    Suffixed,
+}
+
+fn markers(key: &str) -> Markers {
+    match key {
+        GEN_AI_RESPONSE_CONTENT => Markers::Response,
+        INPUT_VALUE
+        | OUTPUT_VALUE
+        | GEN_AI_INPUT_MESSAGES
+        | GEN_AI_OUTPUT_MESSAGES
+        | GEN_AI_SYSTEM_INSTRUCTIONS => Markers::Mirror,
+        _ if (key.starts_with("llm.input_messages.")
+            || key.starts_with("llm.output_messages."))
+            && key.ends_with(".message.content") =>
+        {
+            Markers::Mirror
+        }
+        _ => Markers::Suffixed,
+    }
+}
+
+/// Cuts every text attribute of a span (already scrubbed) that is over
+/// [`LIMIT_CHARS`] characters, per memo §4, and appends the marker attributes
+/// for it: the memo's three for `gen_ai.response.content`, none for the
+/// copies of a text under OpenInference and GenAI keys (`input.value`,
+/// `llm.output_messages.0.message.content`, …), and `K.truncated = true` and
+/// `K.length = <characters>` for any other key `K`. One text recorded under
+/// several keys is cut once and shared.
+pub(crate) fn cut_span_texts(attributes: &mut Vec<KeyValue>) {
+    // (address and length of a text, its cut form and length in characters)
+    let mut cuts: Vec<((usize, usize), Value, i64)> = Vec::new();
+    let mut added = Vec::new();
+    for kv in attributes.iter_mut() {
+        let Value::String(text) = &kv.value else {
+            continue;
+        };
+        let text = text.as_str();
+        if text.len() <= LIMIT_CHARS {
+            continue;
+        }
+        let address = (text.as_ptr() as usize, text.len());
+        let (value, length) = match cuts.iter().find(|(seen, ..)| *seen == address) {
+            Some((_, value, length)) => (value.clone(), *length),
+            None => {
+                let truncated = truncate_clean(text);
+                if !truncated.truncated {
+                    continue;
+                }
+                let length = i64::try_from(truncated.original_chars).unwrap_or(i64::MAX);
+                let value = Value::String(StringValue::from(Arc::<str>::from(truncated.text)));
+                cuts.push((address, value.clone(), length));
+                (value, length)
+            }
+        };
+        kv.value = value;
+        match markers(kv.key.as_str()) {
+            Markers::Response => added.extend([
+                KeyValue::new(GEN_AI_RESPONSE_TRUNCATED, true),
+                KeyValue::new(AGENTO_RESPONSE_TRUNCATED_REASON, REASON_SIZE_LIMIT),
+                KeyValue::new(AGENTO_RESPONSE_LENGTH, length),
+            ]),
+            Markers::Mirror => {}
+            Markers::Suffixed => {
+                let name = kv.key.as_str();
+                added.extend([
+                    KeyValue::new(Key::from(format!("{name}.truncated")), true),
+                    KeyValue::new(Key::from(format!("{name}.length")), length),
+                ]);
+            }
+        }
+    }
+    attributes.extend(added);
 }
 
 /// Whether `byte` starts a UTF-8 sequence (is not a continuation byte).
@@ -159,6 +271,23 @@ fn char_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_attribute_is_cut_with_its_markers() {
+        let mut attributes = vec![
+            KeyValue::new("user_goal", "x".repeat(9000)),
+            KeyValue::new("input.value", "y".repeat(9000)),
+        ];
+        cut_span_texts(&mut attributes);
+        assert_eq!(
+            attributes[0].value.as_str().len(),
+            KEEP_CHARS + MARKER.len()
+        );
+        assert!(attributes[1].value.as_str().ends_with(MARKER));
+        assert_eq!(attributes.len(), 4, "{attributes:?}");
+        assert_eq!(attributes[2], KeyValue::new("user_goal.truncated", true));
+        assert_eq!(attributes[3], KeyValue::new("user_goal.length", 9000));
+    }
 
     #[test]
     fn boundaries_8191_8192_8193() {

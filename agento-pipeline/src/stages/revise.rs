@@ -5,8 +5,6 @@
 //! the final plan on the module span, and the run folder's `RevisedPlan.json`
 //! (and the latest copy `data/RevisedPlan.json`).
 
-use agento::Conversation;
-use agento::IoValue;
 use agento::attributes::{
     AGENTO_FINAL_CONTENT, AGENTO_FINAL_CRITIQUE, AGENTO_FINAL_PLAN_CONTENT,
     AGENTO_ITERATIONS_TAKEN, AGENTO_LAST_ATTEMPTED_DRAFT, AGENTO_REVISION_REQUEST,
@@ -15,8 +13,8 @@ use agento::attributes::{
 use agento::opentelemetry::KeyValue;
 use agento::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
-    SpanGuard, SpanKind, StepType, agento_module, record_expected_response, record_final_response,
-    record_module_input, record_user_goal, step,
+    Conversation, IoValue, SpanGuard, SpanKind, StepType, agento_module, record_expected_response,
+    record_final_response, record_module_input, record_user_goal, step,
 };
 use serde::{Deserialize, Serialize};
 

@@ -6,8 +6,8 @@
 //! The writer, installed by [`Telemetry`](crate::Telemetry), is a span
 //! processor with no lossy queue: a span's end puts the span in a bounded
 //! buffer and only waits (back-pressure) when the buffer is full; a writer
-//! thread scrubs, encodes and appends whole lines under an advisory file lock,
-//! so processes sharing one archive never interleave.
+//! thread scrubs, cuts large texts, encodes and appends whole lines under an
+//! advisory file lock, so processes sharing one archive never interleave.
 //!
 //! The reader is total: any bytes give an [`Archive`], a line that cannot be
 //! read is kept in [`Archive::bad_lines`] with its number.
@@ -30,7 +30,7 @@ pub use read::{
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::health::Health;
-use crate::secrets::{global_scrubber, scrub_span};
+use crate::secrets::{global_scrubber, prepare_span};
 
 /// The writer wakes at least this often, so ended spans reach the file soon.
 const WRITE_INTERVAL: Duration = Duration::from_millis(200);
@@ -48,6 +48,8 @@ const WRITE_INTERVAL: Duration = Duration::from_millis(200);
 /// [`write_batch`]), large enough that the resource, repeated on each line,
 /// costs next to nothing.
 const SPANS_PER_LINE: usize = 32;
+/// Bytes encoded before they are appended (see [`write_batch`]).
+const WRITE_BYTES: usize = 256 * 1024;
 /// The writer wakes early once this many spans wait.
 const WAKE_AT: usize = 512;
 
@@ -67,11 +69,21 @@ struct Shared {
     progress: Condvar,
     capacity: usize,
     health: Arc<Health>,
+    /// The processor the writer hands each span on to, scrubbed and cut,
+    /// before it encodes it (the OTLP path): so the thread that ends a span
+    /// neither copies it nor queues it twice.
+    forward: RwLock<Option<Box<dyn SpanProcessor>>>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the forward processor, if there is one.
+    fn forward<T>(&self, f: impl FnOnce(&dyn SpanProcessor) -> T) -> Option<T> {
+        let forward = self.forward.read().unwrap_or_else(|e| e.into_inner());
+        forward.as_deref().map(f)
     }
 }
 
@@ -99,6 +111,7 @@ impl ArchiveProcessor {
             progress: Condvar::new(),
             capacity: capacity.max(1),
             health,
+            forward: RwLock::new(None),
         });
         let mut resources = encode::ArchiveResources::new(resource);
         let writer_shared = Arc::clone(&shared);
@@ -110,6 +123,18 @@ impl ArchiveProcessor {
             writer: Mutex::new(Some(writer)),
             path: path.to_owned(),
         })
+    }
+
+    /// Hands every span on to `processor` too, from the writer thread, once
+    /// it is scrubbed and its large texts are cut (before the GenAI message
+    /// attributes are wrapped for the file). Flushes and shutdowns reach
+    /// `processor` after the archive's own.
+    pub fn forward_to(&self, processor: Box<dyn SpanProcessor>) {
+        *self
+            .shared
+            .forward
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(processor);
     }
 
     /// The archive file.
@@ -137,7 +162,9 @@ impl ArchiveProcessor {
 }
 
 impl SpanProcessor for ArchiveProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.shared.forward(|forward| forward.on_start(span, cx));
+    }
 
     fn on_end(&self, span: SpanData) {
         let mut state = self.shared.lock();
@@ -157,6 +184,7 @@ impl SpanProcessor for ArchiveProcessor {
             self.shared
                 .health
                 .archive_failed(1, "the archive writer had already stopped");
+            self.shared.forward(|forward| forward.on_end(span));
             return;
         }
         state.pending.push(span);
@@ -166,24 +194,39 @@ impl SpanProcessor for ArchiveProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.flush()
+        let archived = self.flush();
+        let forwarded = self.shared.forward(|forward| forward.force_flush());
+        archived.and(forwarded.unwrap_or(Ok(())))
     }
 
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         // The archive is local: it is always written completely, whatever the
         // timeout for the network exporters says.
         self.shared.lock().shutdown = true;
         self.shared.work.notify_one();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match writer {
+        let archived = match writer {
             Some(writer) => writer
                 .join()
                 .map_err(|_| OTelSdkError::InternalFailure("the archive writer panicked".into())),
             None => Ok(()),
-        }
+        };
+        let forwarded = self
+            .shared
+            .forward(|forward| forward.shutdown_with_timeout(timeout));
+        archived.and(forwarded.unwrap_or(Ok(())))
     }
 
-    fn set_resource(&mut self, _resource: &Resource) {}
+    fn set_resource(&mut self, resource: &Resource) {
+        let mut forward = self
+            .shared
+            .forward
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(forward) = forward.as_mut() {
+            forward.set_resource(resource);
+        }
+    }
 }
 
 fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResources) {
@@ -211,10 +254,15 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
         };
         if !batch.is_empty() {
             let scrubber = global_scrubber();
-            batch.iter_mut().for_each(|span| {
-                scrub_span(span, &scrubber);
-                crate::messages::expand(span);
+            batch
+                .iter_mut()
+                .for_each(|span| prepare_span(span, &scrubber));
+            shared.forward(|forward| {
+                for span in &batch {
+                    forward.on_end(span.clone());
+                }
             });
+            batch.iter_mut().for_each(crate::messages::expand);
             write_batch(
                 shared,
                 file,
@@ -235,10 +283,13 @@ fn write_loop(shared: &Shared, file: &File, resources: &mut encode::ArchiveResou
     }
 }
 
-/// Encodes `batch` (lines of at most [`SPANS_PER_LINE`] spans) and appends
-/// it in one write. When that write fails (a full disk, a file-size limit),
-/// the lines are appended one by one until one fails, so that as many spans as
-/// fit are archived; the counts go to [`Health`].
+/// Encodes `batch` (lines of at most [`SPANS_PER_LINE`] spans) and appends it
+/// [`WRITE_BYTES`] at a time: what the encoder wrote is still in the CPU cache
+/// when the kernel copies it into the file (a whole batch of LLM spans, tens
+/// of megabytes, would be read back from memory). When a write fails (a full
+/// disk, a file-size limit), its lines are appended one by one until one
+/// fails, so that as many spans as fit are archived, and the batch stops
+/// there; the counts go to [`Health`].
 fn write_batch(
     shared: &Shared,
     file: &File,
@@ -247,39 +298,60 @@ fn write_batch(
     buffer: &mut Vec<u8>,
 ) {
     let count = batch.len() as u64;
-    buffer.clear();
+    let mut archived = 0;
     // (end of the line in `buffer`, spans on it)
     let mut lines: Vec<(usize, u64)> = Vec::new();
-    let mut spans = batch.into_iter();
-    loop {
-        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
-        let in_chunk = chunk.len() as u64;
-        if in_chunk == 0 {
-            break;
+    let mut spans = batch.into_iter().peekable();
+    while spans.peek().is_some() {
+        buffer.clear();
+        lines.clear();
+        while buffer.len() < WRITE_BYTES {
+            let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
+            let in_chunk = chunk.len() as u64;
+            if in_chunk == 0 {
+                break;
+            }
+            if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
+                shared.health.archived(archived);
+                shared
+                    .health
+                    .archive_failed(count - archived, &error.to_string());
+                return;
+            }
+            lines.push((buffer.len(), in_chunk));
         }
-        if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
-            shared.health.archive_failed(count, &error.to_string());
+        if let Err(error) = append_lines(file, buffer, &lines, &mut archived) {
+            shared.health.archived(archived);
+            shared
+                .health
+                .archive_failed(count - archived, &error.to_string());
             return;
         }
-        lines.push((buffer.len(), in_chunk));
     }
+    shared.health.archived(archived);
+}
+
+/// Appends `buffer` (whose lines end at `lines`) in one write or, when that
+/// fails, line by line until one fails; adds the spans appended to `archived`.
+fn append_lines(
+    file: &File,
+    buffer: &[u8],
+    lines: &[(usize, u64)],
+    archived: &mut u64,
+) -> std::io::Result<()> {
     let Err(error) = append_locked(file, buffer) else {
-        shared.health.archived(count);
-        return;
+        *archived += lines.iter().map(|(_, spans)| spans).sum::<u64>();
+        return Ok(());
     };
     let mut start = 0;
-    let mut archived = 0;
-    for (end, in_line) in lines {
+    for &(end, in_line) in lines {
         if append_locked(file, &buffer[start..end]).is_err() {
             break;
         }
-        archived += in_line;
+        *archived += in_line;
         start = end;
     }
-    shared.health.archived(archived);
-    shared
-        .health
-        .archive_failed(count - archived, &error.to_string());
+    Err(error)
 }
 
 /// Appends `bytes` (whole lines) under an exclusive advisory lock. A write

@@ -15,9 +15,11 @@
 //!
 //! Where it runs:
 //! - **before truncation**: [`crate::truncate::truncate`] scrubs a text it has
-//!   to cut, so a secret straddling the cut never leaves a prefix behind;
+//!   to cut, and span texts are cut only after their span is scrubbed, so a
+//!   secret straddling the cut never leaves a prefix behind;
 //! - **before every span processor**: the runtime's archive and OTLP paths scrub
-//!   each span on their own worker threads before encoding it, and every processor a user adds with
+//!   each span (and cut its large texts) on their own worker threads before
+//!   encoding it, and every processor a user adds with
 //!   [`with_span_processor`](crate::TelemetryBuilder::with_span_processor) or
 //!   [`with_exporter`](crate::TelemetryBuilder::with_exporter) is wrapped in a
 //!   secrets stage, which scrubs the span before the processor sees it. The
@@ -44,7 +46,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use regex::Regex;
 
-pub(crate) use spans::{Scrubbing, SecretsStage, scrub_span};
+pub(crate) use spans::{Scrubbing, SecretsStage, prepare_span};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";

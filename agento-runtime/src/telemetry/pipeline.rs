@@ -39,6 +39,19 @@ pub(super) fn build(
     extra: Vec<ProcessorHook>,
 ) -> Pipeline {
     let mut processors: Vec<Box<dyn SpanProcessor>> = Vec::new();
+    let mut otlp_runtime = None;
+    let mut export_state = None;
+    let mut otlp_processor = None;
+    if config.otlp_enabled {
+        match otlp::build(config, health) {
+            Ok(pipeline) => {
+                otlp_processor = Some(pipeline.processor);
+                otlp_runtime = Some(pipeline.runtime);
+                export_state = Some(pipeline.state);
+            }
+            Err(error) => warn(&format!("live export is off: {error}")),
+        }
+    }
     let mut archive_path = None;
     if let Some(path) = archive {
         match ArchiveProcessor::start(
@@ -49,6 +62,10 @@ pub(super) fn build(
         ) {
             Ok(archive) => {
                 archive_path = Some(archive.path().to_owned());
+                // The archive writer hands the spans on to the OTLP path.
+                if let Some(otlp) = otlp_processor.take() {
+                    archive.forward_to(Box::new(otlp));
+                }
                 processors.push(Box::new(archive));
             }
             Err(error) => warn(&format!(
@@ -57,17 +74,8 @@ pub(super) fn build(
             )),
         }
     }
-    let mut otlp_runtime = None;
-    let mut export_state = None;
-    if config.otlp_enabled {
-        match otlp::build(config, health) {
-            Ok(pipeline) => {
-                processors.push(Box::new(pipeline.processor));
-                otlp_runtime = Some(pipeline.runtime);
-                export_state = Some(pipeline.state);
-            }
-            Err(error) => warn(&format!("live export is off: {error}")),
-        }
+    if let Some(otlp) = otlp_processor {
+        processors.push(Box::new(otlp));
     }
     for hook in extra {
         hook(&mut processors);
