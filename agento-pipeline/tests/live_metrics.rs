@@ -9,8 +9,10 @@ mod support_collector;
 use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::metric;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use support::{Workdir, console, only_trace, run};
 use support_collector::Collector;
 
@@ -67,6 +69,24 @@ fn token_sums(exports: &[ExportMetricsServiceRequest]) -> BTreeMap<(String, Stri
         *sums.entry((vendor, kind)).or_insert(0) += sum as u64;
     }
     sums
+}
+
+/// `agento.module` → `service.instance.id` of each resource.
+fn instance_ids<'a>(resources: impl Iterator<Item = &'a Resource>) -> BTreeMap<String, String> {
+    let text = |resource: &Resource, key: &str| {
+        resource
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+            .and_then(|v| match v {
+                any_value::Value::StringValue(s) => Some(s.clone()),
+                _ => None,
+            })
+    };
+    resources
+        .filter_map(|r| Some((text(r, "agento.module")?, text(r, "service.instance.id")?)))
+        .collect()
 }
 
 #[test]
@@ -126,4 +146,31 @@ fn the_token_usage_histogram_reaches_rotel_and_matches_the_archive() {
         durations > 0,
         "gen_ai.client.operation.duration reached rotel"
     );
+
+    let archived: Vec<ExportTraceServiceRequest> = std::fs::read_to_string(&work.archives()[0])
+        .expect("archive")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an OTLP JSON line"))
+        .collect();
+    let traced = instance_ids(
+        archived
+            .iter()
+            .flat_map(|e| &e.resource_spans)
+            .filter_map(|r| r.resource.as_ref()),
+    );
+    let metered = instance_ids(
+        exports
+            .iter()
+            .flat_map(|e| &e.resource_metrics)
+            .filter_map(|r| r.resource.as_ref()),
+    );
+    assert_eq!(traced.len(), 3, "the three stages' resources: {traced:?}");
+    assert!(!metered.is_empty(), "the metrics name their resource");
+    for (module, instance) in &metered {
+        assert_eq!(
+            traced.get(module),
+            Some(instance),
+            "{module}'s metrics and spans name the same service.instance.id"
+        );
+    }
 }

@@ -146,14 +146,6 @@ impl ModuleRun {
         self.span.enter()
     }
 
-    /// Runs `future` with the module span current.
-    pub fn instrument<F: std::future::Future>(
-        &self,
-        future: F,
-    ) -> opentelemetry::context::WithContext<F> {
-        self.span.instrument(future)
-    }
-
     /// Records the outcome (status, error), writes the carrier for the next
     /// stage, ends the span and flushes telemetry; returns the outcome.
     pub fn finish<O: ModuleOutcome>(self, outcome: O) -> O {

@@ -169,9 +169,13 @@ impl TelemetryBuilder {
             let archive = claimed.or_else(|| start.joined_archive(&config));
             let resource = resource::build(&config, &module, &start.run_id);
             built = Some(pipeline::build(
-                &config, resource, archive, &health, self.extra,
+                &config,
+                resource.clone(),
+                archive,
+                &health,
+                self.extra,
             ));
-            crate::metrics::start(&config, resource::build(&config, &module, &start.run_id))
+            crate::metrics::start(&config, resource)
                 .iter()
                 .for_each(|w| warn(w));
         }
