@@ -60,6 +60,13 @@
 //! arguments and leave the functions as they are. Features are additive, so a
 //! library can depend on `agento` with `default-features = false` and still
 //! record spans in an application that enables it.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `enabled` | on | the telemetry code the macros generate |
+//! | `async-openai` | off | [`LlmResponse`], [`LlmChunk`] and [`TokenUsage`] for [async-openai](https://crates.io/crates/async-openai)'s `CreateChatCompletionResponse`, `CreateChatCompletionStreamResponse` and `CompletionUsage`, so a function returning them takes `#[llm_span]` without a newtype |
 
 #![warn(missing_docs)]
 
