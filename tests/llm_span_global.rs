@@ -21,7 +21,10 @@ impl LlmResponse for Reply {
 
 #[llm_span(system = "openai", model = "gpt-4.1", temperature = 0.3, prompt = prompt)]
 fn draft(prompt: &str) -> Result<Reply, std::io::Error> {
-    Ok(Reply(format!("draft for {prompt}"), TokenCounts::new(7, 11)))
+    Ok(Reply(
+        format!("draft for {prompt}"),
+        TokenCounts::new(7, 11),
+    ))
 }
 
 #[test]
