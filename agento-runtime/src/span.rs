@@ -165,7 +165,7 @@ impl SpanGuard {
         self.span().set_attribute(attribute);
     }
 
-    /// Adds a text attribute, truncated per memo §4 on export (see [`text_attributes`]).
+    /// Adds a text attribute, truncated per memo §4 on export (see [`truncate`](crate::truncate)).
     pub fn set_text(&self, key: impl Into<Key>, text: &str) {
         let mut attributes = Vec::with_capacity(1);
         text_attributes(key.into(), text, &mut attributes);
