@@ -37,6 +37,24 @@
 //! }
 //! ```
 //!
+//! Besides the macros, the crate names what a pipeline author uses:
+//!
+//! - set-up by hand and the run: [`Telemetry`] and [`TelemetryBuilder`]
+//!   (what `#[agento_module]` does for you), [`Config`], [`RunId`],
+//!   [`current_run`], [`last_report`], [`HealthReport`];
+//! - what the macros ask of your types: [`LlmResponse`] (a reply),
+//!   [`LlmChunk`] (a streamed chunk), [`TokenUsage`] or [`TokenCounts`],
+//!   [`ErrorInfo`] (optional facts about an error), [`StepField`];
+//! - recording by hand: [`SpanGuard`], [`StepType`], [`IoValue`],
+//!   [`Conversation`], [`record_text`], [`record_error`], [`record_streamed`],
+//!   [`record_user_goal`], [`record_final_response`], …;
+//! - [`archive`] reads run archives back, [`attributes`] holds the attribute
+//!   keys, [`secrets`] the scrubber every recorded text goes through,
+//!   [`truncate`] the size rule, [`carrier`] the context carrier file,
+//!   [`backoff`] the retry delays, [`metrics`] the GenAI client metrics;
+//! - [`opentelemetry`] and [`opentelemetry_sdk`], the versions this crate is
+//!   built with.
+//!
 //! Telemetry code is generated with the `enabled` feature, on by default.
 //! `default-features = false` compiles it out: the macros still check their
 //! arguments and leave the functions as they are. Features are additive, so a

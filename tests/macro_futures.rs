@@ -1,6 +1,7 @@
 //! Functions whose future is written out rather than `async fn`: a body that
-//! returns `impl Future` built from one `async` block, and `#[async_trait]`
-//! methods (whose bodies become `Box::pin(async move { … })`). The macros see
+//! returns `impl Future` built from one `async` block, a `BoxFuture` built by
+//! `Box::pin(async move { … })`, and `#[async_trait]` methods (whose bodies
+//! become the latter). The macros see
 //! through both, as `tracing-attributes` does: the spans are the same as for
 //! the `async fn` they stand for, and they last as long as the future.
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use agento::attributes;
 use agento::{ErrorInfo, LlmResponse, llm_span, retry_spans, step};
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
 
@@ -78,6 +80,27 @@ fn impl_future_gets_the_span_of_the_async_fn_it_stands_for() {
         lasted >= std::time::Duration::from_millis(30) && lasted <= waited,
         "the span covers the future's run: {lasted:?} of {waited:?}"
     );
+}
+
+#[step(fields(goal))]
+fn outline(goal: String) -> BoxFuture<'static, Result<String, Busy>> {
+    Box::pin(async move { Ok(ask_later(&goal).await?.0) })
+}
+
+#[test]
+fn box_future_gets_the_span_of_the_async_fn_it_stands_for() {
+    let (outline, spans) = record(|| block_on(outline("bakery".to_owned())));
+    assert_eq!(outline.expect("an outline"), "BAKERY");
+    let step = one(&spans, "outline");
+    assert_eq!(attr(step, "agento.goal"), Some(Value::from("bakery")));
+    assert_eq!(step.status, Status::Ok);
+    let call = one(&spans, "llm.gemini.ask_later");
+    assert_eq!(
+        call.parent_span_id,
+        step.span_context.span_id(),
+        "the call made while the future runs is inside the step span"
+    );
+    assert!(call.end_time <= step.end_time);
 }
 
 #[async_trait]

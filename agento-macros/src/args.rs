@@ -55,6 +55,13 @@ fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     })
 }
 
+/// A whole number; anything else is an error saying `hint`.
+fn lit_int(meta: &ParseNestedMeta<'_>, hint: &str) -> syn::Result<LitInt> {
+    meta.value()?
+        .parse()
+        .map_err(|error| syn::Error::new(error.span(), hint))
+}
+
 fn expr(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
     meta.value()?.parse::<Expr>()
 }
@@ -119,8 +126,7 @@ impl ModuleArgs {
             }
             set_once(&mut self.name, name, meta)
         } else if meta.path.is_ident("goal") {
-            let goal = expr(meta)?;
-            set_once(&mut self.goal, goal, meta)
+            set_once(&mut self.goal, expr(meta)?, meta)
         } else if meta.path.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {
@@ -178,51 +184,27 @@ impl LlmArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("system") {
-            let system = parse_system(meta)?;
-            set_once(&mut self.system, system, meta)
+            set_once(&mut self.system, parse_system(meta)?, meta)
         } else if p.is_ident("model") {
-            let model = expr(meta)?;
-            set_once(&mut self.model, model, meta)
+            set_once(&mut self.model, expr(meta)?, meta)
         } else if p.is_ident("temperature") {
-            let value = expr(meta)?;
-            set_once(&mut self.temperature, value, meta)
+            set_once(&mut self.temperature, expr(meta)?, meta)
         } else if p.is_ident("max_tokens") {
-            let value = expr(meta)?;
-            set_once(&mut self.max_tokens, value, meta)
+            set_once(&mut self.max_tokens, expr(meta)?, meta)
         } else if p.is_ident("operation") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.operation, value, meta)
+            set_once(&mut self.operation, lit_str(meta)?, meta)
         } else if p.is_ident("name") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.name, value, meta)
+            set_once(&mut self.name, lit_str(meta)?, meta)
         } else if p.is_ident("step_type") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_type, value, meta)
+            set_once(&mut self.step_type, expr(meta)?, meta)
         } else if p.is_ident("system_prompt") {
-            let value = expr(meta)?;
-            set_once(&mut self.system_prompt, value, meta)
+            set_once(&mut self.system_prompt, expr(meta)?, meta)
         } else if p.is_ident("step_name") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_name, value, meta)
+            set_once(&mut self.step_name, expr(meta)?, meta)
         } else if p.is_ident("prompt") {
-            let value = expr(meta)?;
-            set_once(&mut self.prompt, value, meta)
+            set_once(&mut self.prompt, expr(meta)?, meta)
         } else if p.is_ident("skip") {
-            let mut skip = Skip::default();
-            meta.parse_nested_meta(|item| {
-                if item.path.is_ident("prompt") {
-                    skip.prompt = true;
-                } else if item.path.is_ident("response") {
-                    skip.response = true;
-                } else {
-                    return Err(item.error(format_args!(
-                        "`skip` takes `prompt` and/or `response` (the texts not to record), not `{}`",
-                        path_text(&item.path)
-                    )));
-                }
-                Ok(())
-            })?;
-            set_once(&mut self.skip, skip, meta)
+            set_once(&mut self.skip, parse_skip(meta)?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else if p.is_ident("stream") {
@@ -240,25 +222,30 @@ impl LlmArgs {
     }
 }
 
+/// `skip(prompt, response)`.
+fn parse_skip(meta: &ParseNestedMeta<'_>) -> syn::Result<Skip> {
+    let mut skip = Skip::default();
+    meta.parse_nested_meta(|item| {
+        if item.path.is_ident("prompt") {
+            skip.prompt = true;
+        } else if item.path.is_ident("response") {
+            skip.response = true;
+        } else {
+            return Err(item.error(format_args!(
+                "`skip` takes `prompt` and/or `response` (the texts not to record), not `{}`",
+                path_text(&item.path)
+            )));
+        }
+        Ok(())
+    })?;
+    Ok(skip)
+}
+
+/// `system = "gemini" | "openai" | "anthropic" | other("provider")`.
 fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
     let value = meta.value()?;
     if value.peek(LitStr) {
-        let lit: LitStr = value.parse()?;
-        let name = lit.value();
-        if KNOWN_SYSTEMS.contains(&name.as_str()) {
-            return Ok(System { name });
-        }
-        let hint = KNOWN_SYSTEMS
-            .iter()
-            .find(|known| edit_distance(known, &name) <= 2)
-            .map(|known| format!("did you mean \"{known}\"? "))
-            .unwrap_or_default();
-        return Err(syn::Error::new(
-            lit.span(),
-            format_args!(
-                "unknown system {name:?}: {hint}expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
-            ),
-        ));
+        return known_system(&value.parse()?);
     }
     let call: syn::ExprCall = value.parse().map_err(|error| {
         syn::Error::new(
@@ -266,6 +253,31 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
             "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")`",
         )
     })?;
+    other_system(&call)
+}
+
+/// A vendor named by a string literal: one of [`KNOWN_SYSTEMS`], or an error
+/// with the one meant for a near miss.
+fn known_system(lit: &LitStr) -> syn::Result<System> {
+    let name = lit.value();
+    if KNOWN_SYSTEMS.contains(&name.as_str()) {
+        return Ok(System { name });
+    }
+    let hint = KNOWN_SYSTEMS
+        .iter()
+        .find(|known| edit_distance(known, &name) <= 2)
+        .map(|known| format!("did you mean \"{known}\"? "))
+        .unwrap_or_default();
+    Err(syn::Error::new(
+        lit.span(),
+        format_args!(
+            "unknown system {name:?}: {hint}expected one of \"gemini\", \"openai\", \"anthropic\", or `other(\"{name}\")` for another provider"
+        ),
+    ))
+}
+
+/// `other("provider")`: any other vendor, named by one word.
+fn other_system(call: &syn::ExprCall) -> syn::Result<System> {
     let is_other = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("other"));
     let arg = match (is_other, call.args.len(), call.args.first()) {
         (
@@ -275,10 +287,10 @@ fn parse_system(meta: &ParseNestedMeta<'_>) -> syn::Result<System> {
                 lit: syn::Lit::Str(s),
                 ..
             })),
-        ) => s.clone(),
+        ) => s,
         _ => {
             return Err(syn::Error::new_spanned(
-                &call,
+                call,
                 "`system` takes \"gemini\", \"openai\", \"anthropic\", or `other(\"provider\")` with one string literal",
             ));
         }
@@ -329,9 +341,7 @@ impl RetryArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("max") {
-            let lit: LitInt = meta.value()?.parse().map_err(|error| {
-                syn::Error::new(error.span(), "`max` takes a whole number, e.g. `max = 3`")
-            })?;
+            let lit = lit_int(meta, "`max` takes a whole number, e.g. `max = 3`")?;
             let max: u32 = lit.base10_parse()?;
             if max == 0 {
                 return Err(syn::Error::new(
@@ -349,29 +359,13 @@ impl RetryArgs {
             })?;
             set_once(&mut self.retry_if, path, meta)
         } else if p.is_ident("backoff") {
-            let lit = lit_str(meta)?;
-            let kind = match lit.value().as_str() {
-                "exponential" => BackoffKind::Exponential,
-                "none" => BackoffKind::None,
-                other => {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format_args!(
-                            "unknown backoff {other:?}: write `backoff = \"exponential\"` or `backoff = \"none\"`"
-                        ),
-                    ));
-                }
-            };
-            set_once(&mut self.backoff, kind, meta)
+            set_once(&mut self.backoff, BackoffKind::parse(meta)?, meta)
         } else if p.is_ident("base_ms") {
-            let lit: LitInt = meta.value()?.parse().map_err(|error| {
-                syn::Error::new(
-                    error.span(),
-                    "`base_ms` takes a whole number of milliseconds, e.g. `base_ms = 500`",
-                )
-            })?;
-            let base: u64 = lit.base10_parse()?;
-            set_once(&mut self.base_ms, base, meta)
+            let lit = lit_int(
+                meta,
+                "`base_ms` takes a whole number of milliseconds, e.g. `base_ms = 500`",
+            )?;
+            set_once(&mut self.base_ms, lit.base10_parse()?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {
@@ -379,6 +373,23 @@ impl RetryArgs {
                 meta,
                 "`max = N`, `retry_if = path`, `backoff = \"exponential\" | \"none\"`, `base_ms = N`, `crate = path`",
             ))
+        }
+    }
+}
+
+impl BackoffKind {
+    /// `backoff = "exponential" | "none"`.
+    fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Self> {
+        let lit = lit_str(meta)?;
+        match lit.value().as_str() {
+            "exponential" => Ok(BackoffKind::Exponential),
+            "none" => Ok(BackoffKind::None),
+            other => Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "unknown backoff {other:?}: write `backoff = \"exponential\"` or `backoff = \"none\"`"
+                ),
+            )),
         }
     }
 }
@@ -401,6 +412,29 @@ impl StepKind {
         ("AGENT", StepKind::Agent),
         ("EVALUATOR", StepKind::Evaluator),
     ];
+
+    /// The kind written as `kind`; anything else is an error spanned at it that
+    /// names the kinds (and the one meant, for a near miss such as `chain`).
+    fn from_ident(kind: &Ident) -> syn::Result<Self> {
+        let written = kind.to_string();
+        if let Some(&(_, parsed)) = Self::ALL.iter().find(|(name, _)| written == *name) {
+            return Ok(parsed);
+        }
+        let hint = if written.eq_ignore_ascii_case("LLM") {
+            "a model call gets its LLM span from `#[llm_span]`; a step takes one of CHAIN, TOOL, AGENT, EVALUATOR".to_owned()
+        } else {
+            let near = Self::ALL
+                .iter()
+                .find(|(name, _)| edit_distance(name, &written.to_ascii_uppercase()) <= 2)
+                .map(|(name, _)| format!("did you mean `kind = {name}`? "))
+                .unwrap_or_default();
+            format!("{near}expected one of CHAIN, TOOL, AGENT, EVALUATOR")
+        };
+        Err(syn::Error::new(
+            kind.span(),
+            format_args!("unknown kind `{written}`: {hint}"),
+        ))
+    }
 
     /// The variant of the runtime's `SpanKind` with the same name.
     pub(crate) fn variant(self) -> Ident {
@@ -428,8 +462,7 @@ impl StepArgs {
     pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let p = &meta.path;
         if p.is_ident("name") {
-            let value = lit_str(meta)?;
-            set_once(&mut self.name, value, meta)
+            set_once(&mut self.name, lit_str(meta)?, meta)
         } else if p.is_ident("kind") {
             let kind: Ident = meta.value()?.parse().map_err(|error| {
                 syn::Error::new(
@@ -437,14 +470,7 @@ impl StepArgs {
                     "`kind` takes one of CHAIN, TOOL, AGENT, EVALUATOR, e.g. `kind = TOOL`",
                 )
             })?;
-            let Some(&(_, parsed)) = StepKind::ALL.iter().find(|(name, _)| kind == name) else {
-                return Err(syn::Error::new(
-                    kind.span(),
-                    format_args!(
-                        "unknown kind `{kind}`: expected one of CHAIN, TOOL, AGENT, EVALUATOR"
-                    ),
-                ));
-            };
+            let parsed = StepKind::from_ident(&kind)?;
             set_once(&mut self.kind, parsed, meta)
         } else if p.is_ident("fields") {
             let mut fields = Vec::new();
@@ -463,8 +489,7 @@ impl StepArgs {
             })?;
             set_once(&mut self.fields, fields, meta)
         } else if p.is_ident("step_type") {
-            let value = expr(meta)?;
-            set_once(&mut self.step_type, value, meta)
+            set_once(&mut self.step_type, expr(meta)?, meta)
         } else if p.is_ident("crate") {
             parse_crate(&mut self.krate, meta)
         } else {

@@ -4,7 +4,12 @@
 //! Two shapes are recognised, as `tracing-attributes` does:
 //! - `fn f(..) -> impl Future<Output = T> { async move { … } }`;
 //! - what `#[async_trait]` makes of an `async fn` in a trait impl:
-//!   `fn f(..) -> Pin<Box<dyn Future<Output = T> + Send + '_>> { Box::pin(async move { … }) }`.
+//!   `fn f(..) -> Pin<Box<dyn Future<Output = T> + Send + '_>> { Box::pin(async move { … }) }`
+//!   (or `-> BoxFuture<'_, T>`, the `futures` alias).
+//!
+//! A function returning such a future with any other body is an error that
+//! says what to write: the span would cover only the building of the future,
+//! not its run.
 //!
 //! [`desugar`] turns either into `async fn f(..) -> T { … }` for the
 //! expansions, and [`Resugar::wrap`] puts the expanded body back into the
@@ -12,7 +17,6 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::spanned::Spanned;
 use syn::{
     AngleBracketedGenericArguments, Expr, GenericArgument, ItemFn, PathArguments, ReturnType, Stmt,
     Type, TypeParamBound,
@@ -50,8 +54,8 @@ impl Resugar {
 /// The function as an `async fn` when it returns a future built by one
 /// `async` block, with what [`Resugar::wrap`] needs to undo it.
 ///
-/// A function declared `-> impl Future` whose body is not one `async` block is
-/// an error that says what to write.
+/// A function returning `impl Future` or a boxed future whose body is not that
+/// one `async` block is an error that says what to write.
 pub(crate) fn desugar(function: &ItemFn, macro_name: &str) -> syn::Result<(ItemFn, Resugar)> {
     if function.sig.asyncness.is_some() {
         return Ok((function.clone(), Resugar::AsWritten));
@@ -59,31 +63,41 @@ pub(crate) fn desugar(function: &ItemFn, macro_name: &str) -> syn::Result<(ItemF
     let ReturnType::Type(_, ty) = &function.sig.output else {
         return Ok((function.clone(), Resugar::AsWritten));
     };
-    if let Some(output) = impl_future_output(ty) {
-        let Some(block) = single_async_block(function) else {
-            let offending = function
-                .block
-                .stmts
-                .first()
-                .map_or_else(|| function.block.span(), Spanned::span);
-            return Err(syn::Error::new(
-                offending,
-                format_args!(
-                    "`#[{macro_name}]` on a function returning `impl Future` needs its body to be one `async move {{ … }}` block, so that all of it runs inside the span: move this into the block, or write `async fn {}` returning the future's `Output`",
-                    function.sig.ident,
-                ),
-            ));
-        };
-        let desugared = as_async_fn(function, output, block);
-        return Ok((desugared, Resugar::ImplFuture(function.clone())));
+    let (output, block, resugar) = if let Some(output) = impl_future_output(ty) {
+        let block = single_async_block(function);
+        let written = ("`impl Future`", "one `async move { … }` block");
+        (
+            output,
+            block.ok_or(written),
+            Resugar::ImplFuture(function.clone()),
+        )
+    } else if let Some(output) = boxed_future_output(ty) {
+        let block = box_pinned_async_block(function);
+        let written = ("a boxed future", "one `Box::pin(async move { … })`");
+        (
+            output,
+            block.ok_or(written),
+            Resugar::BoxPin(function.clone()),
+        )
+    } else {
+        return Ok((function.clone(), Resugar::AsWritten));
+    };
+    let block =
+        block.map_err(|(returns, body)| not_one_future(function, macro_name, returns, body))?;
+    Ok((as_async_fn(function, output, block), resugar))
+}
+
+/// The error for a function returning a future (`returns`) whose body is not
+/// the one `async` block it should be (`body`), at the body's first statement.
+fn not_one_future(function: &ItemFn, macro_name: &str, returns: &str, body: &str) -> syn::Error {
+    let message = format!(
+        "`#[{macro_name}]` on a function returning {returns} needs its body to be {body}, so that all of it runs inside the span: move this into the `async` block, or write `async fn {}` returning the future's `Output`",
+        function.sig.ident,
+    );
+    match function.block.stmts.first() {
+        Some(offending) => syn::Error::new_spanned(offending, message),
+        None => syn::Error::new_spanned(&function.block, message),
     }
-    if let Some(output) = boxed_future_output(ty)
-        && let Some(block) = box_pinned_async_block(function)
-    {
-        let desugared = as_async_fn(function, output, block);
-        return Ok((desugared, Resugar::BoxPin(function.clone())));
-    }
-    Ok((function.clone(), Resugar::AsWritten))
 }
 
 fn as_async_fn(function: &ItemFn, output: &Type, block: &syn::Block) -> ItemFn {
@@ -102,8 +116,14 @@ fn impl_future_output(ty: &Type) -> Option<&Type> {
     future_output(bounds.bounds.iter())
 }
 
-/// `T` of `Pin<Box<dyn Future<Output = T> [+ …]>>` (any path to `Pin`/`Box`).
+/// `T` of `Pin<Box<dyn Future<Output = T> [+ …]>>` (any path to `Pin`/`Box`)
+/// or of `BoxFuture<'_, T>` / `LocalBoxFuture<'_, T>`.
 fn boxed_future_output(ty: &Type) -> Option<&Type> {
+    if let Some(output) =
+        single_type_argument(ty, "BoxFuture").or_else(|| single_type_argument(ty, "LocalBoxFuture"))
+    {
+        return Some(output);
+    }
     let boxed = single_type_argument(ty, "Pin")?;
     let Type::TraitObject(object) = single_type_argument(boxed, "Box")? else {
         return None;

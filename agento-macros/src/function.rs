@@ -176,10 +176,45 @@ pub(crate) fn allow_generated() -> TokenStream {
     }
 }
 
+/// The statement that runs the original body once, in the context `cx`, and
+/// binds its value, annotated with the declared type, to `__agento_result`.
+/// `move_kw` moves the function's parameters into the body (it runs once);
+/// without it the body borrows them (a retried body runs once per attempt).
+pub(crate) fn bind_result(
+    function: &ItemFn,
+    private: &TokenStream,
+    cx: &TokenStream,
+    move_kw: bool,
+) -> TokenStream {
+    let allow = allow_generated();
+    let value_type = value_type(function);
+    let run = run_body(function, private, cx, move_kw);
+    quote! {
+        #allow
+        let __agento_result: #value_type = #run;
+    }
+}
+
+/// Rebuilds `function` with the generated `statements` as its body, after the
+/// fake return edge; the statements end with the function's value.
+pub(crate) fn instrumented(function: &ItemFn, statements: &TokenStream) -> TokenStream {
+    let fake_return = fake_return_edge(function);
+    let allow = allow_generated();
+    with_body(
+        function,
+        &quote! {
+            #fake_return
+            #allow
+            #statements
+        },
+    )
+}
+
 /// An expression that runs the original body once, in the context `cx`, and
 /// evaluates to its value. Sync bodies run in a closure (so that `return` and
-/// `?` stay inside), async bodies in an `async` block polled with the context.
-pub(crate) fn run_body(
+/// `?` stay inside), async bodies in an `async` block polled with the context:
+/// the one place where either is written.
+fn run_body(
     function: &ItemFn,
     private: &TokenStream,
     cx: &TokenStream,

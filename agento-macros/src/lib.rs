@@ -49,6 +49,27 @@ fn enabled_or_bare(function: &syn::ItemFn, expanded: TokenStream2) -> TokenStrea
     }
 }
 
+/// Rejects another agento attribute below this one: `message` says, for its
+/// name, what to write instead.
+fn reject_below(function: &syn::ItemFn, message: impl FnOnce(&str) -> String) -> syn::Result<()> {
+    match function::any_attribute_below(function) {
+        Some((attr, name)) => Err(syn::Error::new_spanned(attr, message(name))),
+        None => Ok(()),
+    }
+}
+
+/// Expands `function` seen as the `async fn` it stands for (see `desugar`)
+/// and puts the result back into the function as written.
+fn expand_desugared(
+    function: &syn::ItemFn,
+    macro_name: &str,
+    expand: impl FnOnce(&syn::ItemFn) -> syn::Result<TokenStream2>,
+) -> syn::Result<TokenStream2> {
+    let (desugared, resugar) = desugar::desugar(function, macro_name)?;
+    let expanded = resugar.wrap(expand(&desugared)?)?;
+    Ok(enabled_or_bare(function, expanded))
+}
+
 fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
     match result {
         Ok(tokens) => tokens.into(),
@@ -73,7 +94,8 @@ fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
 /// receives `agent.final_response`), `goal = <expr>` (recorded as `user_goal`),
 /// `crate = path`.
 ///
-/// The function takes no parameters and returns `()`, `ExitCode` or
+/// A stage function may take parameters (what the stage needs from its
+/// caller; they are not recorded); `main` takes none. It returns `()`, `ExitCode` or
 /// `Result<T, E: Display>`. On `async fn main`, write `#[agento_module]` above
 /// `#[tokio::main]`.
 ///
@@ -89,15 +111,12 @@ fn finish(result: syn::Result<TokenStream2>, item: TokenStream) -> TokenStream {
 pub fn agento_module(args: TokenStream, item: TokenStream) -> TokenStream {
     let result = parse_args(args, args::ModuleArgs::parse).and_then(|args| {
         let function = function::parse_fn(item.clone().into(), "agento_module")?;
-        if let Some((attr, name)) = function::any_attribute_below(&function) {
-            return Err(syn::Error::new_spanned(
-                attr,
-                format_args!(
-                    "`#[agento_module]` runs a whole stage; put `#[{name}]` on the functions it calls, not on the module's entry"
-                ),
-            ));
-        }
-        let expanded = expand::module::expand(&args, function.clone())?;
+        reject_below(&function, |name| {
+            format!(
+                "`#[agento_module]` runs a whole stage; put `#[{name}]` on the functions it calls, not on the module's entry"
+            )
+        })?;
+        let expanded = expand::module::expand(&args, &function)?;
         Ok(enabled_or_bare(&function, expanded))
     });
     finish(result, item)
@@ -145,21 +164,18 @@ pub fn llm_span(args: TokenStream, item: TokenStream) -> TokenStream {
                 "`#[retry_spans]` must be written above `#[llm_span]`, so that every attempt is an LLM span: swap the two attributes",
             ));
         }
-        if let Some((attr, name)) = function::any_attribute_below(&function) {
-            return Err(syn::Error::new_spanned(
-                attr,
-                format_args!(
-                    "`#[llm_span]` cannot be combined with `#[{name}]`: put `#[{name}]` on the function that calls this one"
-                ),
-            ));
-        }
-        let (desugared, resugar) = desugar::desugar(&function, "llm_span")?;
-        let expanded = match (&args.retry, expand::stream::detect(&args, &desugared)?) {
-            (Some(retry), _) => expand::retry::expand(retry, Some(&args), &desugared)?,
-            (None, Some(shape)) => expand::stream::expand(&args, &desugared, shape)?,
-            (None, None) => expand::llm::expand(&args, &desugared)?,
-        };
-        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
+        reject_below(&function, |name| {
+            format!(
+                "`#[llm_span]` cannot be combined with `#[{name}]`: put `#[{name}]` on the function that calls this one"
+            )
+        })?;
+        expand_desugared(&function, "llm_span", |desugared| {
+            match (&args.retry, expand::stream::detect(&args, desugared)?) {
+                (Some(retry), _) => expand::retry::expand(retry, Some(&args), desugared),
+                (None, Some(shape)) => expand::stream::expand(&args, desugared, shape),
+                (None, None) => expand::llm::expand(&args, desugared),
+            }
+        })
     });
     finish(result, item)
 }
@@ -211,17 +227,14 @@ pub fn retry_spans(args: TokenStream, item: TokenStream) -> TokenStream {
             expand::retry::check(&desugar::desugar(&function, "retry_spans")?.0)?;
             return Ok(quote::quote!(#function));
         }
-        if let Some((attr, name)) = function::any_attribute_below(&function) {
-            return Err(syn::Error::new_spanned(
-                attr,
-                format_args!(
-                    "`#[retry_spans]` stacks only on `#[llm_span]`: put `#[{name}]` on the function that calls this one"
-                ),
-            ));
-        }
-        let (desugared, resugar) = desugar::desugar(&function, "retry_spans")?;
-        let expanded = expand::retry::expand(&args, None, &desugared)?;
-        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
+        reject_below(&function, |name| {
+            format!(
+                "`#[retry_spans]` stacks only on `#[llm_span]`: put `#[{name}]` on the function that calls this one"
+            )
+        })?;
+        expand_desugared(&function, "retry_spans", |desugared| {
+            expand::retry::expand(&args, None, desugared)
+        })
     });
     finish(result, item)
 }
@@ -273,17 +286,14 @@ fn hand_over_to_llm_span(function: &mut syn::ItemFn, retry: &TokenStream2) -> bo
 pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
     let result = parse_args(args, args::StepArgs::parse).and_then(|args| {
         let function = function::parse_fn(item.clone().into(), "step")?;
-        if let Some((attr, name)) = function::any_attribute_below(&function) {
-            return Err(syn::Error::new_spanned(
-                attr,
-                format_args!(
-                    "`#[step]` cannot be combined with `#[{name}]`: a step calls instrumented functions, so put `#[{name}]` on a function this step calls"
-                ),
-            ));
-        }
-        let (desugared, resugar) = desugar::desugar(&function, "step")?;
-        let expanded = expand::step::expand(&args, &desugared)?;
-        Ok(enabled_or_bare(&function, resugar.wrap(expanded)?))
+        reject_below(&function, |name| {
+            format!(
+                "`#[step]` cannot be combined with `#[{name}]`: a step calls instrumented functions, so put `#[{name}]` on a function this step calls"
+            )
+        })?;
+        expand_desugared(&function, "step", |desugared| {
+            expand::step::expand(&args, desugared)
+        })
     });
     finish(result, item)
 }

@@ -1,7 +1,7 @@
 //! The command line: `agento run`, `agento simulate`, `agento trace`, and the
-//! stage binaries, which share [`StageArgs`] and [`run_stage`].
+//! stage binaries, which share the arguments of `agento run` and [`run_stage`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::console::{Console, err_line, out_json, out_line};
-use crate::report::Recorder;
+use crate::report::{Recorder, RunReport};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::stages::{self, Pipeline, PipelineError};
 use crate::vendors::{Vendors, VendorsConfig};
@@ -18,15 +18,15 @@ use crate::vendors::{Vendors, VendorsConfig};
 /// `agento`: run the Agento pipeline with full OpenTelemetry tracing.
 #[derive(Debug, Parser)]
 #[command(name = "agento", version, about, long_about = None)]
-pub struct Cli {
+struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Run the three stages in one process under one root span.
     Run(RunArgs),
     /// Serve the offline vendor simulator (Gemini, OpenAI and Anthropic APIs).
@@ -38,40 +38,40 @@ pub enum Command {
 
 /// Where the vendors are and which models to ask.
 #[derive(Debug, Clone, Args)]
-pub struct VendorArgs {
+struct VendorArgs {
     /// Use the built-in vendor simulator instead of the real APIs (no keys, no network).
     #[arg(long)]
-    pub offline: bool,
+    offline: bool,
     /// The Gemini model [env: GEMINI_MODEL; default gemini-3.8-flash].
     #[arg(long)]
-    pub gemini_model: Option<String>,
+    gemini_model: Option<String>,
     /// The OpenAI model [env: OPENAI_MODEL; default gpt-5.5].
     #[arg(long)]
-    pub openai_model: Option<String>,
+    openai_model: Option<String>,
     /// The Anthropic model [env: ANTHROPIC_MODEL; default claude-sonnet-5-5].
     #[arg(long)]
-    pub anthropic_model: Option<String>,
+    anthropic_model: Option<String>,
     /// Print errors only.
     #[arg(long, short)]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 /// `agento run`.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+struct RunArgs {
     /// The goal file: {"goal": "...", "expected_response": "..."}.
     #[arg(long, default_value = "project_goal.json")]
-    pub goal: PathBuf,
+    goal: PathBuf,
     /// Print a machine-readable summary on stdout.
     #[arg(long)]
-    pub json: bool,
+    json: bool,
     /// Stream every LLM call (server-sent events); on a terminal the current
     /// call's text shows as it arrives.
     #[arg(long)]
-    pub stream: bool,
+    stream: bool,
     /// Vendors and console.
     #[command(flatten)]
-    pub vendors: VendorArgs,
+    vendors: VendorArgs,
 }
 
 /// The arguments of each stage binary: those of `agento run`.
@@ -80,18 +80,18 @@ pub struct RunArgs {
     version,
     about = "One stage of the Agento pipeline; stages hand the trace on through $AGENTO_DATA_DIR/trace.context"
 )]
-pub struct StageArgs {
+struct StageArgs {
     /// As for `agento run`.
     #[command(flatten)]
-    pub run: RunArgs,
+    run: RunArgs,
 }
 
 /// `agento simulate`.
 #[derive(Debug, Clone, Args)]
-pub struct SimulateArgs {
+struct SimulateArgs {
     /// The port on 127.0.0.1 (0: a free one).
     #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    port: u16,
 }
 
 /// Runs the `agento` command line.
@@ -166,39 +166,8 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let simulator = if args.vendors.offline {
-            let config = match SimulatorConfig::from_env() {
-                Ok(config) => config,
-                Err(error) => {
-                    err_line(&format!("error: {error}"));
-                    return ExitCode::from(2);
-                }
-            };
-            match Simulator::start(config, 0).await {
-                Ok(simulator) => Some(simulator),
-                Err(error) => {
-                    err_line(&format!(
-                        "error: cannot start the vendor simulator: {error}"
-                    ));
-                    return ExitCode::from(2);
-                }
-            }
-        } else {
-            None
-        };
-        let config = match &simulator {
-            Some(simulator) => VendorsConfig::offline(&simulator.base_url()),
-            None => VendorsConfig::from_env(),
-        };
-        let vendors = match config.map_err(|e| e.to_string()).and_then(|config| {
-            let config = config.with_models(
-                args.vendors.gemini_model.clone(),
-                args.vendors.openai_model.clone(),
-                args.vendors.anthropic_model.clone(),
-            );
-            Vendors::new(config).map_err(|e| e.to_string())
-        }) {
-            Ok(vendors) => vendors,
+        let (simulator, vendors) = match connect(&args.vendors).await {
+            Ok(connected) => connected,
             Err(error) => {
                 err_line(&format!("error: {error}"));
                 return ExitCode::from(2);
@@ -211,7 +180,7 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
                 simulator.base_url()
             ));
         }
-        Pipeline {
+        let pipeline = Pipeline {
             vendors,
             data_dir: Pipeline::data_dir_from_env(),
             goal_path: args.goal.clone(),
@@ -220,21 +189,46 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
             run: std::sync::OnceLock::new(),
             single_stage: which != Which::All,
             stream: args.stream,
-        }
-        .install();
+        };
         let started = Instant::now();
         let outcome = match which {
-            Which::All => whole_run().await.map(drop),
-            Which::PlanStructure => stages::plan_structure::run().await.map(drop),
-            Which::Ingest => stages::ingest::run().await.map(drop),
-            Which::Revise => stages::revise::run().await.map(drop),
+            Which::All => whole_run(&pipeline).await.map(drop),
+            Which::PlanStructure => stages::plan_structure::run(&pipeline).await.map(drop),
+            Which::Ingest => stages::ingest::run(&pipeline).await.map(drop),
+            Which::Revise => stages::revise::run(&pipeline).await.map(drop),
         };
         let elapsed = started.elapsed();
         if let Some(simulator) = simulator {
             simulator.shutdown().await;
         }
-        finish(args, &outcome, elapsed)
+        finish(&pipeline, args, &outcome, elapsed)
     })
+}
+
+/// The vendor clients `args` ask for, and the simulator they call when
+/// `--offline` (started here); or why they cannot be set up.
+async fn connect(args: &VendorArgs) -> Result<(Option<Simulator>, Vendors), String> {
+    let simulator = if args.offline {
+        let config = SimulatorConfig::from_env()?;
+        let simulator = Simulator::start(config, 0)
+            .await
+            .map_err(|error| format!("cannot start the vendor simulator: {error}"))?;
+        Some(simulator)
+    } else {
+        None
+    };
+    let config = match &simulator {
+        Some(simulator) => VendorsConfig::offline(&simulator.base_url()),
+        None => VendorsConfig::from_env(),
+    }
+    .map_err(|e| e.to_string())?
+    .with_models(
+        args.gemini_model.clone(),
+        args.openai_model.clone(),
+        args.anthropic_model.clone(),
+    );
+    let vendors = Vendors::new(config).map_err(|e| e.to_string())?;
+    Ok((simulator, vendors))
 }
 
 /// `agento run`: the three stages under one `agento.pipeline` root. The root
@@ -242,23 +236,21 @@ fn run_pipeline(args: &RunArgs, which: Which) -> ExitCode {
 /// binaries (there the first stage's span is the root): both ways give the
 /// same three module resources.
 #[agento_module(name = "1_01_JSON_Goal_to_PlanStructure", root)]
-async fn whole_run() -> Result<(), PipelineError> {
-    Pipeline::get()?.note_run();
-    stages::plan_structure::run().await?;
-    stages::ingest::run().await?;
-    stages::revise::run().await?;
+async fn whole_run(pipeline: &Pipeline) -> Result<(), PipelineError> {
+    pipeline.note_run();
+    stages::plan_structure::run(pipeline).await?;
+    stages::ingest::run(pipeline).await?;
+    stages::revise::run(pipeline).await?;
     Ok(())
 }
 
 /// Prints the outcome (and the `--json` summary); the exit code.
 fn finish(
+    pipeline: &Pipeline,
     args: &RunArgs,
     outcome: &Result<(), PipelineError>,
     elapsed: std::time::Duration,
 ) -> ExitCode {
-    let Ok(pipeline) = Pipeline::get() else {
-        return ExitCode::FAILURE;
-    };
     let report = pipeline.report.snapshot();
     let run = pipeline.run();
     let archive = run.and_then(|run| run.archive.clone());
@@ -296,29 +288,7 @@ fn finish(
     }
     match outcome {
         Ok(()) => {
-            let tokens: Vec<String> = report
-                .tokens
-                .iter()
-                .map(|(vendor, t)| {
-                    format!(
-                        "{vendor} {} calls, {}→{} tokens",
-                        t.calls, t.input_tokens, t.output_tokens
-                    )
-                })
-                .collect();
-            pipeline.console.say(&format!(
-                "done in {:.1}s: {}",
-                elapsed.as_secs_f64(),
-                tokens.join("; ")
-            ));
-            if let Some(archive) = &archive {
-                pipeline.console.say(&format!(
-                    "trace archive: {} ({} spans) — look at it with `agento trace show {}`",
-                    Pipeline::show(archive),
-                    spans.unwrap_or(0),
-                    Pipeline::show(archive)
-                ));
-            }
+            say_done(pipeline, &report, elapsed, archive.as_deref(), spans);
             if archive_incomplete.is_some() {
                 ExitCode::FAILURE
             } else {
@@ -335,5 +305,39 @@ fn finish(
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Says how a successful run went: time and tokens per vendor, and where its
+/// trace archive is.
+fn say_done(
+    pipeline: &Pipeline,
+    report: &RunReport,
+    elapsed: std::time::Duration,
+    archive: Option<&Path>,
+    spans: Option<usize>,
+) {
+    let tokens: Vec<String> = report
+        .tokens
+        .iter()
+        .map(|(vendor, t)| {
+            format!(
+                "{vendor} {} calls, {}→{} tokens",
+                t.calls, t.input_tokens, t.output_tokens
+            )
+        })
+        .collect();
+    pipeline.console.say(&format!(
+        "done in {:.1}s: {}",
+        elapsed.as_secs_f64(),
+        tokens.join("; ")
+    ));
+    if let Some(archive) = archive {
+        pipeline.console.say(&format!(
+            "trace archive: {} ({} spans) — look at it with `agento trace show {}`",
+            Pipeline::show(archive),
+            spans.unwrap_or(0),
+            Pipeline::show(archive)
+        ));
     }
 }

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,21 +30,19 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct Console {
     mode: Mode,
+    /// The bar of the loop in progress, what it is at, and the text streamed
+    /// by its current call (shown under the bar).
+    streaming: Mutex<Option<(ProgressBar, String, String)>>,
 }
 
 /// Progress over the steps of one loop.
 #[derive(Debug)]
-pub struct Progress {
+pub struct Progress<'a> {
+    console: &'a Console,
     bar: Option<ProgressBar>,
-    mode: Mode,
     label: &'static str,
     total: u64,
 }
-
-/// The bar of the loop in progress and the text streamed by its current call
-/// (shown under the bar).
-static STREAMING: std::sync::Mutex<Option<(ProgressBar, String, String)>> =
-    std::sync::Mutex::new(None);
 
 /// How much of a streamed reply's tail shows under the progress line.
 const STREAM_TAIL_CHARS: usize = 100;
@@ -51,7 +50,7 @@ const STREAM_TAIL_CHARS: usize = 100;
 impl Console {
     /// A streamed call starts: its text will show under the progress line.
     pub fn stream_start(&self) {
-        if let Some((_, _, text)) = STREAMING.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        if let Some((_, _, text)) = self.streaming().as_mut() {
             text.clear();
         }
     }
@@ -62,8 +61,7 @@ impl Console {
         if self.mode != Mode::Bars {
             return;
         }
-        let mut streaming = STREAMING.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((bar, what, text)) = streaming.as_mut() {
+        if let Some((bar, what, text)) = self.streaming().as_mut() {
             text.push_str(delta);
             let skip = text.chars().count().saturating_sub(STREAM_TAIL_CHARS);
             let tail: String = text
@@ -84,12 +82,16 @@ impl Console {
         } else {
             Mode::Plain
         };
-        Self { mode }
+        Self {
+            mode,
+            streaming: Mutex::new(None),
+        }
     }
 
-    /// A console of the given mode.
-    pub const fn new(mode: Mode) -> Self {
-        Self { mode }
+    /// The streamed text's place under the progress bar (a panic while it
+    /// was held left nothing half-written that matters).
+    fn streaming(&self) -> MutexGuard<'_, Option<(ProgressBar, String, String)>> {
+        self.streaming.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Says something (cleaned, see [`clean`]).
@@ -100,7 +102,7 @@ impl Console {
     }
 
     /// Starts progress over `total` items of `label` (steps, iterations).
-    pub fn progress(&self, label: &'static str, total: usize) -> Progress {
+    pub fn progress(&self, label: &'static str, total: usize) -> Progress<'_> {
         let total = u64::try_from(total).unwrap_or(u64::MAX);
         let bar = (self.mode == Mode::Bars).then(|| {
             let bar = ProgressBar::new(total);
@@ -115,25 +117,24 @@ impl Console {
             bar
         });
         Progress {
+            console: self,
             bar,
-            mode: self.mode,
             label,
             total,
         }
     }
 }
 
-impl Progress {
+impl Progress<'_> {
     /// Item `index` (from 0) is starting; `what` says which.
     pub fn start(&self, index: usize, what: &str) {
         match &self.bar {
             Some(bar) => {
                 let what = clean(what).into_owned();
                 bar.set_message(what.clone());
-                *STREAMING.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((bar.clone(), what, String::new()));
+                *self.console.streaming() = Some((bar.clone(), what, String::new()));
             }
-            None if self.mode == Mode::Plain => {
+            None if self.console.mode == Mode::Plain => {
                 err_line(&format!(
                     "  [{}/{}] {} {what}",
                     index + 1,
@@ -152,16 +153,16 @@ impl Progress {
                 bar.inc(1);
                 bar.println(format!("  ✓ {}", clean(note)));
             }
-            None if self.mode == Mode::Plain => err_line(&format!("      {note}")),
+            None if self.console.mode == Mode::Plain => err_line(&format!("      {note}")),
             None => {}
         }
     }
 }
 
-impl Drop for Progress {
+impl Drop for Progress<'_> {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
-            STREAMING.lock().unwrap_or_else(|e| e.into_inner()).take();
+            self.console.streaming().take();
             bar.finish_and_clear();
         }
     }
@@ -213,13 +214,6 @@ fn out_raw(text: &str) {
 /// U+2066–U+2069, U+200E, U+200F, U+061C) escaped as `\n`, `\r` or `\u{…}`,
 /// so that text from a goal or a model can neither forge lines nor reorder
 /// what the terminal shows. The archive keeps the text as it was.
-///
-/// ```
-/// use agento_pipeline::console::clean;
-/// assert_eq!(clean("plan \u{202e}txt.exe"), "plan \\u{202e}txt.exe");
-/// assert_eq!(clean("two\nlines\x1b[31m"), "two\\nlines\\u{1b}[31m");
-/// assert_eq!(clean("Café\tplan"), "Café\tplan");
-/// ```
 pub fn clean(text: &str) -> Cow<'_, str> {
     let scrubbed = agento::secrets::scrub(text);
     if !scrubbed.chars().any(needs_escape) {
@@ -252,7 +246,14 @@ fn is_bidi(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::*;
+
+    #[test]
+    fn clean_escapes_controls_and_bidi_but_keeps_tabs() {
+        assert_eq!(clean("plan \u{202e}txt.exe"), "plan \\u{202e}txt.exe");
+        assert_eq!(clean("two\nlines\x1b[31m"), "two\\nlines\\u{1b}[31m");
+        assert_eq!(clean("Café\tplan"), "Café\tplan");
+    }
 
     #[test]
     fn bidi_and_controls_are_escaped_and_plain_text_is_not_copied() {

@@ -48,13 +48,6 @@ impl Goal {
     }
 
     /// Checks a parsed goal file.
-    ///
-    /// ```
-    /// use agento_pipeline::goal::Goal;
-    /// let goal = Goal::from_value(&serde_json::json!({"goal": "Open a bakery"})).unwrap();
-    /// assert_eq!(goal.goal, "Open a bakery");
-    /// assert!(Goal::from_value(&serde_json::json!({"goal": "  "})).is_err());
-    /// ```
     pub fn from_value(value: &serde_json::Value) -> Result<Self, String> {
         let object = value
             .as_object()
@@ -87,5 +80,17 @@ impl Goal {
             goal,
             expected_response,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_goal_is_a_non_blank_string() {
+        let goal = Goal::from_value(&serde_json::json!({"goal": "Open a bakery"})).unwrap();
+        assert_eq!(goal.goal, "Open a bakery");
+        assert!(Goal::from_value(&serde_json::json!({"goal": "  "})).is_err());
     }
 }

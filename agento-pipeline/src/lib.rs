@@ -16,13 +16,13 @@
 #![warn(missing_docs)]
 
 pub mod cli;
-pub mod console;
-pub mod files;
-pub mod goal;
+mod console;
+mod files;
+mod goal;
 pub mod plan;
-pub mod report;
+mod report;
 pub mod simulator;
-pub mod stages;
+mod stages;
 pub mod trace;
 pub mod vendors;
 pub mod verdict;

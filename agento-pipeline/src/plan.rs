@@ -227,86 +227,9 @@ impl PlanStructure {
                 format!("must be an object, not {}", kind(value)),
             ));
         }
-        let outline = match value.get("Detailed_Outline") {
-            None | Some(Value::Null) => return Err(field("Detailed_Outline", "is missing")),
-            Some(Value::Array(steps)) => steps,
-            Some(other) => {
-                return Err(field(
-                    "Detailed_Outline",
-                    format!("must be an array of {{name, content}}, not {}", kind(other)),
-                ));
-            }
-        };
-        if outline.is_empty() {
-            return Err(field("Detailed_Outline", "has no steps"));
-        }
-        if outline.len() > MAX_OUTLINE_STEPS {
-            return Err(PlanError::TooManySteps(outline.len()));
-        }
-        let mut steps = Vec::with_capacity(outline.len());
-        for (i, step) in outline.iter().enumerate() {
-            let name = text(step, "name", &format!("Detailed_Outline[{i}].name"))?;
-            if steps.iter().any(|s: &OutlineStep| s.name == name) {
-                return Err(field(
-                    format!("Detailed_Outline[{i}].name"),
-                    format!("repeats the step name {name:?}"),
-                ));
-            }
-            let content = text(step, "content", &format!("Detailed_Outline[{i}].content"))?;
-            steps.push(OutlineStep { name, content });
-        }
-        let criteria = match value.get("Evaluation_Criteria") {
-            None | Some(Value::Null) => return Err(field("Evaluation_Criteria", "is missing")),
-            Some(Value::Object(map)) => map,
-            Some(other) => {
-                return Err(field(
-                    "Evaluation_Criteria",
-                    format!(
-                        "must be an object (step name → criteria), not {}",
-                        kind(other)
-                    ),
-                ));
-            }
-        };
-        let mut evaluation_criteria = BTreeMap::new();
-        for (name, criterion) in criteria {
-            let criterion = match criterion {
-                Value::String(s) => s.clone(),
-                Value::Array(items) if items.iter().all(Value::is_string) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => {
-                    return Err(field(
-                        format!("Evaluation_Criteria.{name}"),
-                        format!("must be a string, not {}", kind(other)),
-                    ));
-                }
-            };
-            evaluation_criteria.insert(name.clone(), criterion);
-        }
-        let success_measures = match value.get("Success_Measures") {
-            None | Some(Value::Null) => return Err(field("Success_Measures", "is missing")),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(field(
-                        format!("Success_Measures[{i}]"),
-                        format!("must be a string, not {}", kind(other)),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(other) => {
-                return Err(field(
-                    "Success_Measures",
-                    format!("must be an array of strings, not {}", kind(other)),
-                ));
-            }
-        };
+        let steps = outline(value)?;
+        let evaluation_criteria = evaluation_criteria(value)?;
+        let success_measures = success_measures(value)?;
         let expected_response = match value.get("Expected_Response") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -333,6 +256,99 @@ impl PlanStructure {
         self.evaluation_criteria
             .get(name)
             .map_or("", String::as_str)
+    }
+}
+
+/// `Detailed_Outline`: one to [`MAX_OUTLINE_STEPS`] steps with distinct names.
+fn outline(value: &Value) -> Result<Vec<OutlineStep>, PlanError> {
+    let outline = match value.get("Detailed_Outline") {
+        None | Some(Value::Null) => return Err(field("Detailed_Outline", "is missing")),
+        Some(Value::Array(steps)) => steps,
+        Some(other) => {
+            return Err(field(
+                "Detailed_Outline",
+                format!("must be an array of {{name, content}}, not {}", kind(other)),
+            ));
+        }
+    };
+    if outline.is_empty() {
+        return Err(field("Detailed_Outline", "has no steps"));
+    }
+    if outline.len() > MAX_OUTLINE_STEPS {
+        return Err(PlanError::TooManySteps(outline.len()));
+    }
+    let mut steps = Vec::with_capacity(outline.len());
+    for (i, step) in outline.iter().enumerate() {
+        let name = text(step, "name", &format!("Detailed_Outline[{i}].name"))?;
+        if steps.iter().any(|s: &OutlineStep| s.name == name) {
+            return Err(field(
+                format!("Detailed_Outline[{i}].name"),
+                format!("repeats the step name {name:?}"),
+            ));
+        }
+        let content = text(step, "content", &format!("Detailed_Outline[{i}].content"))?;
+        steps.push(OutlineStep { name, content });
+    }
+    Ok(steps)
+}
+
+/// `Evaluation_Criteria`: step name → criteria (a text, or a list of texts
+/// joined with `; `).
+fn evaluation_criteria(value: &Value) -> Result<BTreeMap<String, String>, PlanError> {
+    let criteria = match value.get("Evaluation_Criteria") {
+        None | Some(Value::Null) => return Err(field("Evaluation_Criteria", "is missing")),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            return Err(field(
+                "Evaluation_Criteria",
+                format!(
+                    "must be an object (step name → criteria), not {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
+    let mut evaluation_criteria = BTreeMap::new();
+    for (name, criterion) in criteria {
+        let criterion = match criterion {
+            Value::String(s) => s.clone(),
+            Value::Array(items) if items.iter().all(Value::is_string) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => {
+                return Err(field(
+                    format!("Evaluation_Criteria.{name}"),
+                    format!("must be a string, not {}", kind(other)),
+                ));
+            }
+        };
+        evaluation_criteria.insert(name.clone(), criterion);
+    }
+    Ok(evaluation_criteria)
+}
+
+/// `Success_Measures`: a list of texts (or one text).
+fn success_measures(value: &Value) -> Result<Vec<String>, PlanError> {
+    match value.get("Success_Measures") {
+        None | Some(Value::Null) => Err(field("Success_Measures", "is missing")),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(field(
+                    format!("Success_Measures[{i}]"),
+                    format!("must be a string, not {}", kind(other)),
+                )),
+            })
+            .collect(),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(other) => Err(field(
+            "Success_Measures",
+            format!("must be an array of strings, not {}", kind(other)),
+        )),
     }
 }
 

@@ -107,3 +107,38 @@ pub const AGENTO_FINAL_PLAN_CONTENT: &str = "agento.final_plan_content";
 /// The variable that opts in to the latest GenAI attribute names (adds the
 /// `genai` convention).
 pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+
+/// `true` on an LLM attempt span whose reply was cut off at the output limit.
+pub const AGENTO_RESPONSE_INCOMPLETE: &str = "agento.response.incomplete";
+/// On a failed LLM attempt span: the delay in seconds the vendor asked for
+/// before a retry (`Retry-After`, `retry-after-ms`, Gemini's `RetryInfo`).
+pub const AGENTO_RETRY_AFTER_SECS: &str = "agento.retry.after_secs";
+
+/// OpenInference's names (what Arize Phoenix reads), recorded when
+/// `AGENTO_SEMCONV` lists `openinference` (the default).
+///
+/// ```
+/// assert_eq!(agento_runtime::attributes::openinference::LLM_MODEL_NAME, "llm.model_name");
+/// ```
+pub mod openinference {
+    pub use crate::semconv::openinference::{
+        INPUT_MIME_TYPE, INPUT_VALUE, LLM_INVOCATION_PARAMETERS, LLM_MODEL_NAME, LLM_PROVIDER,
+        LLM_SYSTEM, LLM_TOKEN_COUNT_COMPLETION, LLM_TOKEN_COUNT_COMPLETION_DETAILS_REASONING,
+        LLM_TOKEN_COUNT_PROMPT, LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ,
+        LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_WRITE, LLM_TOKEN_COUNT_TOTAL, MIME_JSON, MIME_TEXT,
+        OUTPUT_MIME_TYPE, OUTPUT_VALUE,
+    };
+}
+
+/// The current OpenTelemetry GenAI registry's names that the memo's lack,
+/// recorded when `AGENTO_SEMCONV` lists `genai` (the default).
+///
+/// ```
+/// assert_eq!(agento_runtime::attributes::genai::GEN_AI_PROVIDER_NAME, "gen_ai.provider.name");
+/// ```
+pub mod genai {
+    pub use crate::semconv::genai::{
+        GEN_AI_CONVERSATION_ID, GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_PROVIDER_NAME, GEN_AI_SYSTEM_INSTRUCTIONS, GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    };
+}

@@ -1,23 +1,4 @@
-//! Configuration from the environment.
-//!
-//! Every variable is read through [`EnvReader`]: numbers are range-checked,
-//! booleans and choices compared against their accepted values, and anything
-//! else is one warning naming the variable and what it accepts, then the
-//! default — never a panic. The OTLP endpoint and headers are checked here and
-//! then read by `opentelemetry-otlp` itself; an endpoint that is not an
-//! `http(s)://host` URL turns live export off (the archive is still written).
-//!
-//! ```
-//! use agento_runtime::{Config, Protocol};
-//! let config = Config::from_lookup(|name| match name {
-//!     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/json".to_owned()),
-//!     "AGENTO_DATA_DIR" => Some("/tmp/runs".to_owned()),
-//!     _ => None,
-//! });
-//! assert_eq!(config.protocol, Protocol::HttpJson);
-//! assert_eq!(config.carrier_path, std::path::Path::new("/tmp/runs/trace.context"));
-//! assert!(config.warnings.is_empty());
-//! ```
+//! Configuration from the environment (see [`Config`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +28,25 @@ impl Protocol {
 }
 
 /// Everything the runtime reads from the environment.
+///
+/// Every variable is read through one reader: numbers are range-checked,
+/// booleans and choices compared against their accepted values, and anything
+/// else is one warning naming the variable and what it accepts, then the
+/// default — never a panic. The OTLP endpoint and headers are checked here and
+/// then read by `opentelemetry-otlp` itself; an endpoint that is not an
+/// `http(s)://host` URL turns live export off (the archive is still written).
+///
+/// ```
+/// use agento_runtime::{Config, Protocol};
+/// let config = Config::from_lookup(|name| match name {
+///     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/json".to_owned()),
+///     "AGENTO_DATA_DIR" => Some("/tmp/runs".to_owned()),
+///     _ => None,
+/// });
+/// assert_eq!(config.protocol, Protocol::HttpJson);
+/// assert_eq!(config.carrier_path, std::path::Path::new("/tmp/runs/trace.context"));
+/// assert!(config.warnings.is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `OTEL_SDK_DISABLED=true`: record nothing at all (no export, no archive).

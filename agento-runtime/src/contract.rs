@@ -1,23 +1,23 @@
 //! The Agento pipeline's evaluation contract, typed: the step types an
 //! evaluator makes one item of (`agento.step_type`), and the attribute keys it
 //! reads beside them (in [`crate::attributes`]).
-//!
-//! Exactly one span per step occurrence carries `agento.step_type`: the one
-//! that holds the step's content — the successful attempt of an LLM call, or
-//! the semantic span of an event (`accepted_revision`, `timed_out_revision`,
-//! `holistic_review`). Failed attempts carry none.
-//!
-//! ```
-//! use agento_runtime::StepType;
-//! assert_eq!(StepType::HolisticReview.as_str(), "holistic_review");
-//! assert_eq!("plan".parse::<StepType>(), Ok(StepType::Plan));
-//! assert_eq!(StepType::ALL.len(), 9);
-//! ```
 
 use std::fmt;
 use std::str::FromStr;
 
 /// A workflow step type of the Agento pipeline.
+///
+/// Exactly one span per step occurrence carries `agento.step_type`: the one
+/// that holds the step's content — the successful attempt of an LLM call, or
+/// the semantic span of an event (`accepted_revision`, `timed_out_revision`,
+/// `holistic_review`). Failed attempts carry none.
+///
+/// ```
+/// use agento_runtime::StepType;
+/// assert_eq!(StepType::HolisticReview.as_str(), "holistic_review");
+/// assert_eq!("plan".parse::<StepType>(), Ok(StepType::Plan));
+/// assert_eq!(StepType::ALL.len(), 9);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StepType {
     /// Stage 1: the plan structure (one Gemini call).

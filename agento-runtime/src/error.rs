@@ -4,12 +4,6 @@
 //! A recorded error gives the span status `ERROR` with the message, an
 //! `error.type` attribute and an `exception` event (`exception.type`,
 //! `exception.message`), as the OpenTelemetry exception conventions ask.
-//!
-//! ```
-//! use opentelemetry::trace::TraceContextExt;
-//! let cx = opentelemetry::Context::current();
-//! agento_runtime::record_error(&cx.span(), "io", "disk full");
-//! ```
 
 use std::borrow::Cow;
 use std::fmt::Display;
@@ -48,6 +42,12 @@ pub trait ErrorInfo {
 
 /// Marks the span failed: status `ERROR` with `message`, `error.type`, and an
 /// `exception` event. Long messages are truncated; secrets are scrubbed on export.
+///
+/// ```
+/// use opentelemetry::trace::TraceContextExt;
+/// let cx = opentelemetry::Context::current();
+/// agento_runtime::record_error(&cx.span(), "io", "disk full");
+/// ```
 pub fn record_error(span: &SpanRef<'_>, error_type: &str, message: &str) {
     let message = truncate(message).text.into_owned();
     span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.to_owned()));

@@ -2,7 +2,21 @@
 //! archive, live OTLP export, the context carrier between stages, and the
 //! helpers the `agento` macros expand to.
 //!
-//! Most users depend on the `agento` facade crate and never name this one.
+//! Most users depend on the `agento` facade crate, which re-exports this
+//! crate's public API, and never name this one. What is public:
+//!
+//! - set-up: [`Telemetry`], [`TelemetryBuilder`], [`Config`], [`Protocol`],
+//!   the run ([`RunId`], [`RunInfo`], [`current_run`], [`last_report`],
+//!   [`HealthReport`]);
+//! - what an instrumented function's types implement: [`LlmResponse`],
+//!   [`LlmChunk`], [`TokenUsage`] (or [`TokenCounts`]), [`ErrorInfo`],
+//!   [`StepField`], [`ModuleOutcome`];
+//! - recording by hand: [`SpanGuard`], [`SpanKind`], [`StepType`],
+//!   [`IoValue`], [`Conversation`], [`record_text`], [`record_error`],
+//!   [`record_streamed`] and the `record_*` functions of a module run;
+//! - small modules: [`archive`] (reading run archives back), [`attributes`]
+//!   (the attribute keys), [`backoff`], [`carrier`] (the context carrier file),
+//!   [`metrics`], [`secrets`] (the scrubber), [`truncate`] (the size rule).
 //!
 //! ```no_run
 //! use agento_runtime::{SpanGuard, SpanKind, Telemetry};

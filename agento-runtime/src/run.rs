@@ -1,15 +1,4 @@
 //! Run ids and archive file names.
-//!
-//! A run id is the UTC time the run started, to the microsecond
-//! (`YYYYmmddTHHMMSSffffff`); the archive of the run is
-//! `agento_run_<run id>.otlp.json`. The first stage claims a name no other run
-//! holds, so two runs started in the same microsecond still get two files.
-//!
-//! ```
-//! let id = agento_runtime::RunId::parse("20261122T093512123456").unwrap();
-//! assert_eq!(id.archive_file_name(), "agento_run_20261122T093512123456.otlp.json");
-//! assert!(agento_runtime::RunId::parse("../../etc/passwd").is_none());
-//! ```
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -21,6 +10,17 @@ use chrono::{DateTime, TimeDelta, Utc};
 const FORMAT: &str = "%Y%m%dT%H%M%S%6f";
 
 /// The id of one pipeline run.
+///
+/// A run id is the UTC time the run started, to the microsecond
+/// (`YYYYmmddTHHMMSSffffff`); the archive of the run is
+/// `agento_run_<run id>.otlp.json`. The first stage claims a name no other run
+/// holds, so two runs started in the same microsecond still get two files.
+///
+/// ```
+/// let id = agento_runtime::RunId::parse("20261122T093512123456").unwrap();
+/// assert_eq!(id.archive_file_name(), "agento_run_20261122T093512123456.otlp.json");
+/// assert!(agento_runtime::RunId::parse("../../etc/passwd").is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RunId(String);
 
@@ -57,7 +57,7 @@ impl RunId {
     /// Claims a new run in `data_dir`: creates the directory when needed and an
     /// empty archive file with a name no other run holds (moving a microsecond
     /// on while the name is taken). Returns the id and the archive path.
-    pub fn claim(data_dir: &Path) -> io::Result<(Self, PathBuf)> {
+    pub(crate) fn claim(data_dir: &Path) -> io::Result<(Self, PathBuf)> {
         std::fs::create_dir_all(data_dir)?;
         let mut time = Utc::now();
         loop {

@@ -7,7 +7,7 @@ use syn::ItemFn;
 
 use crate::args::LlmArgs;
 use crate::expand::outcome::record_error;
-use crate::function::{allow_generated, facade, fake_return_edge, run_body, with_body};
+use crate::function::{bind_result, facade, instrumented};
 
 /// Checks `args` against the function (`model` is required, the function
 /// returns `Result`).
@@ -152,20 +152,16 @@ pub(crate) fn expand(args: &LlmArgs, function: &ItemFn) -> syn::Result<TokenStre
     let spec = spec(args, function, &private);
     let start = start_span(args, &private);
     let span = quote!(__agento_span);
-    let run = run_body(function, &private, &quote!(#span.context()), true);
+    let run = bind_result(function, &private, &quote!(#span.context()), true);
     let record = record(args, function, &private, &span);
-    let fake_return = fake_return_edge(function);
-    let allow = allow_generated();
-    let value_type = crate::function::value_type(function);
-    let body = quote! {
-        #fake_return
-        #allow
-        #spec
-        let #span = #start;
-        #allow
-        let __agento_result: #value_type = #run;
-        #record
-        __agento_result
-    };
-    Ok(with_body(function, &body))
+    Ok(instrumented(
+        function,
+        &quote! {
+            #spec
+            let #span = #start;
+            #run
+            #record
+            __agento_result
+        },
+    ))
 }

@@ -1,4 +1,5 @@
-//! Recording an error value on a span, shared by every expansion.
+//! Describing a failure for the span, shared by every expansion: an error
+//! value, or a module's outcome.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -27,5 +28,18 @@ pub(crate) fn record_error(private: &TokenStream, span: &TokenStream) -> TokenSt
     quote! {
         let __agento_report = #report;
         #span.record_report(&__agento_report);
+    }
+}
+
+/// An expression describing the failure of a module's outcome,
+/// `__agento_result` (`Err`, or a failing `ExitCode`), through the runtime's
+/// outcome probe: `Option<ErrorReport>`.
+pub(crate) fn failure(private: &TokenStream) -> TokenStream {
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #private::outcome_probe::{ViaInfo as _, ViaOutcome as _};
+            (&#private::outcome_probe::OutcomeProbe(&__agento_result)).failure()
+        }
     }
 }

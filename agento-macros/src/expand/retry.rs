@@ -8,7 +8,7 @@ use syn::ItemFn;
 
 use crate::args::{BackoffKind, LlmArgs, RetryArgs};
 use crate::expand::{llm, outcome};
-use crate::function::{allow_generated, facade, fake_return_edge, run_body, with_body};
+use crate::function::{bind_result, facade, instrumented};
 
 /// Checks that the function can be retried: it returns `Result`.
 pub(crate) fn check(function: &ItemFn) -> syn::Result<()> {
@@ -39,18 +39,14 @@ pub(crate) fn retry_spec(
             #private::Backoff::Exponential { base: ::std::time::Duration::from_millis(#ms) }
         },
     };
-    let (span_name, kind, system) = match llm_args {
+    let (span_name, system) = match llm_args {
         Some(llm_args) => (
-            format!("{}.with_retry", llm::span_name(llm_args, function)),
-            quote!(Chain),
+            llm::span_name(llm_args, function),
             llm_args.system.as_ref().map(|s| s.name.clone()),
         ),
-        None => (
-            format!("{}.with_retry", function.sig.ident),
-            quote!(Chain),
-            None,
-        ),
+        None => (function.sig.ident.to_string(), None),
     };
+    let span_name = format!("{span_name}.with_retry");
     let system = system.map_or_else(
         || quote!(::std::option::Option::None),
         |s| quote!(::std::option::Option::Some(#s)),
@@ -59,13 +55,87 @@ pub(crate) fn retry_spec(
     quote! {
         static __AGENTO_RETRY: #private::RetrySpec = #private::RetrySpec {
             span_name: #span_name,
-            kind: #private::SpanKind::#kind,
+            kind: #private::SpanKind::Chain,
             system: #system,
             max_attempts: #max,
             backoff: #backoff,
             attempt_spans: #attempt_spans,
         };
     }
+}
+
+/// An expression telling whether `__agento_error` (a `&E`) is retried:
+/// `retry_if`'s answer, or `true`.
+pub(crate) fn retryable(args: &RetryArgs) -> TokenStream {
+    args.retry_if
+        .as_ref()
+        .map_or_else(|| quote!(true), |path| quote!(#path(__agento_error)))
+}
+
+/// A statement starting the LLM span of an attempt, `__agento_llm_span`, in
+/// the attempt's context (the span is the attempt span).
+pub(crate) fn start_attempt_span(start: &TokenStream) -> TokenStream {
+    quote! {
+        let __agento_llm_span = {
+            let __agento_attached = ::std::clone::Clone::clone(__agento_attempt.context()).attach();
+            #start
+        };
+    }
+}
+
+/// A loop running the attempts of the driver `__agento_retry` until it is
+/// done, evaluating to what the driver returns. `attempt` runs once per try
+/// with `__agento_attempt` in scope and binds `__agento_result` and
+/// `__agento_failure` (`Option<(ErrorReport, bool)>`: the failure and whether
+/// to retry it); between tries the loop sleeps (`.await`s in an `async fn`).
+pub(crate) fn attempts(
+    function: &ItemFn,
+    private: &TokenStream,
+    attempt: &TokenStream,
+) -> TokenStream {
+    let sleep = if function.sig.asyncness.is_some() {
+        quote!(#private::sleep(__agento_delay).await)
+    } else {
+        quote!(::std::thread::sleep(__agento_delay))
+    };
+    quote! {
+        loop {
+            let __agento_attempt = __agento_retry.begin_attempt();
+            #attempt
+            match __agento_retry.finish_attempt(__agento_attempt, __agento_result, __agento_failure) {
+                #private::RetryStep::Done(__agento_result) => break __agento_result,
+                #private::RetryStep::Wait(__agento_delay) => #sleep,
+            }
+        }
+    }
+}
+
+/// What an attempt does around the body: statements starting its span, the
+/// context the body runs in, and statements recording the result and ending
+/// the span. Over `#[llm_span]` the attempt span is the LLM span, started
+/// here; otherwise the driver opens it and these are empty.
+fn attempt_span(
+    llm_args: Option<&LlmArgs>,
+    function: &ItemFn,
+    private: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let Some(llm_args) = llm_args else {
+        return (
+            TokenStream::new(),
+            quote!(__agento_attempt.context()),
+            TokenStream::new(),
+        );
+    };
+    let span = quote!(__agento_llm_span);
+    let record = llm::record(llm_args, function, private, &span);
+    (
+        start_attempt_span(&llm::start_span(llm_args, private)),
+        quote!(#span.context()),
+        quote! {
+            #record
+            ::std::mem::drop(#span);
+        },
+    )
 }
 
 /// Generates the instrumented function. `llm_args` are those of an
@@ -84,59 +154,17 @@ pub(crate) fn expand(
     }
     let private = facade(args.krate.as_ref());
     let retry_spec = retry_spec(args, llm_args, function, &private);
-    let retryable = args
-        .retry_if
-        .as_ref()
-        .map_or_else(|| quote!(true), |path| quote!(#path(__agento_error)));
-    let report = outcome::report(&private);
-    let is_async = function.sig.asyncness.is_some();
-
     let llm_spec = llm_args.map(|a| llm::spec(a, function, &private));
-    let (start_llm, record_llm) = match llm_args {
-        Some(a) => {
-            let start = llm::start_span(a, &private);
-            let span = quote!(__agento_llm_span);
-            let record = llm::record(a, function, &private, &span);
-            let record = quote! {
-                #record
-                ::std::mem::drop(#span);
-            };
-            (
-                quote! {
-                    let __agento_llm_span = {
-                        let __agento_attached = ::std::clone::Clone::clone(__agento_attempt.context()).attach();
-                        #start
-                    };
-                    let __agento_cx = ::std::clone::Clone::clone(__agento_llm_span.context());
-                },
-                record,
-            )
-        }
-        None => (
-            quote! { let __agento_cx = ::std::clone::Clone::clone(__agento_attempt.context()); },
-            TokenStream::new(),
-        ),
-    };
-    let run = run_body(function, &private, &quote!(&__agento_cx), false);
-    let sleep = if is_async {
-        quote!(#private::sleep(__agento_delay).await)
-    } else {
-        quote!(::std::thread::sleep(__agento_delay))
-    };
-    let fake_return = fake_return_edge(function);
-    let allow = allow_generated();
-    let value_type = crate::function::value_type(function);
-    let body = quote! {
-        #fake_return
-        #allow
-        #retry_spec
-        #llm_spec
-        let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
-        loop {
-            let __agento_attempt = __agento_retry.begin_attempt();
+    let (start_llm, cx, record_llm) = attempt_span(llm_args, function, &private);
+    let run = bind_result(function, &private, &cx, false);
+    let report = outcome::report(&private);
+    let retryable = retryable(args);
+    let attempts = attempts(
+        function,
+        &private,
+        &quote! {
             #start_llm
-            #allow
-            let __agento_result: #value_type = #run;
+            #run
             #record_llm
             let __agento_failure = match &__agento_result {
                 ::std::result::Result::Ok(_) => ::std::option::Option::None,
@@ -144,11 +172,15 @@ pub(crate) fn expand(
                     ::std::option::Option::Some((#report, #retryable))
                 }
             };
-            match __agento_retry.finish_attempt(__agento_attempt, __agento_result, __agento_failure) {
-                #private::RetryStep::Done(__agento_result) => break __agento_result,
-                #private::RetryStep::Wait(__agento_delay) => #sleep,
-            }
-        }
-    };
-    Ok(with_body(function, &body))
+        },
+    );
+    Ok(instrumented(
+        function,
+        &quote! {
+            #retry_spec
+            #llm_spec
+            let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
+            #attempts
+        },
+    ))
 }

@@ -7,9 +7,7 @@ use syn::{FnArg, Ident, ItemFn, Pat};
 
 use crate::args::StepArgs;
 use crate::expand::outcome::record_error;
-use crate::function::{
-    allow_generated, facade, fake_return_edge, returns_result, run_body, with_body,
-};
+use crate::function::{allow_generated, bind_result, facade, instrumented, returns_result};
 
 /// The names of the function's plain identifier parameters.
 fn parameter_names(function: &ItemFn) -> Vec<Ident> {
@@ -27,32 +25,38 @@ fn parameter_names(function: &ItemFn) -> Vec<Ident> {
         .collect()
 }
 
-/// Generates the instrumented function.
-pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStream> {
-    let parameters = parameter_names(function);
-    let fields = args.fields.clone().unwrap_or_default();
-    for field in &fields {
-        if !parameters.contains(field) {
-            let listed = parameters
-                .iter()
-                .map(|p| format!("`{p}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(syn::Error::new(
-                field.span(),
-                if listed.is_empty() {
-                    format!(
-                        "`{field}` is not a parameter of this function, which has none to record: remove it from `fields(...)`"
-                    )
-                } else {
-                    format!(
-                        "`{field}` is not a parameter of this function: `fields(...)` takes some of {listed}"
-                    )
-                },
-            ));
-        }
-    }
-    let private = facade(args.krate.as_ref());
+/// Checks that every name in `fields(...)` is a parameter.
+fn check_fields(fields: &[Ident], parameters: &[Ident]) -> syn::Result<()> {
+    let Some(field) = fields.iter().find(|field| !parameters.contains(field)) else {
+        return Ok(());
+    };
+    let listed = parameters
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(syn::Error::new(
+        field.span(),
+        if listed.is_empty() {
+            format!(
+                "`{field}` is not a parameter of this function, which has none to record: remove it from `fields(...)`"
+            )
+        } else {
+            format!(
+                "`{field}` is not a parameter of this function: `fields(...)` takes some of {listed}"
+            )
+        },
+    ))
+}
+
+/// An expression starting the step span with the `fields(...)` and the step
+/// type as attributes.
+fn start_span(
+    args: &StepArgs,
+    function: &ItemFn,
+    fields: &[Ident],
+    private: &TokenStream,
+) -> TokenStream {
     let name = args
         .name
         .as_ref()
@@ -71,37 +75,63 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
         }
     });
     let capacity = fields.len() + usize::from(step_type.is_some());
-    let span = quote!(__agento_span);
-    let run = run_body(function, &private, &quote!(#span.context()), true);
-    let record = if returns_result(function) {
-        let on_err = record_error(&private, &span);
-        quote! {
-            match &__agento_result {
-                ::std::result::Result::Ok(_) => #span.set_ok(),
-                ::std::result::Result::Err(__agento_error) => { #on_err }
-            }
+    quote! {
+        {
+            let mut __agento_attributes = ::std::vec::Vec::with_capacity(#capacity);
+            #step_type
+            #( #records )*
+            #private::SpanGuard::start_with(#name, #private::SpanKind::#kind, #private::OtelSpanKind::Internal, __agento_attributes)
         }
-    } else {
-        quote!(#span.set_ok();)
-    };
-    let io_traits = quote! {
+    }
+}
+
+/// Statements setting the status of `span` from `__agento_result`.
+fn record_status(function: &ItemFn, private: &TokenStream, span: &TokenStream) -> TokenStream {
+    if !returns_result(function) {
+        return quote!(#span.set_ok(););
+    }
+    let on_err = record_error(private, span);
+    quote! {
+        match &__agento_result {
+            ::std::result::Result::Ok(_) => #span.set_ok(),
+            ::std::result::Result::Err(__agento_error) => { #on_err }
+        }
+    }
+}
+
+/// The traits through which `IoProbe` finds a value's `input.value` /
+/// `output.value` (JSON, `Debug`, or none).
+fn io_traits(private: &TokenStream) -> TokenStream {
+    quote! {
         #[allow(unused_imports)]
         use #private::io::{ViaDebug as _, ViaNothing as _, ViaSerialize as _};
-    };
+    }
+}
+
+/// A block recording the parameters as the span's `input.value` when
+/// OpenInference is on.
+fn record_inputs(parameters: &[Ident], private: &TokenStream, span: &TokenStream) -> TokenStream {
+    let io_traits = io_traits(private);
     let inputs = parameters.iter().map(|parameter| {
         let name = parameter.to_string();
         quote! {
             __agento_inputs.push(#name, (&&&#private::io::IoProbe(&#parameter)).io_value());
         }
     });
-    let record_inputs = quote! {
+    quote! {
         if #private::io::enabled() {
             #io_traits
             let mut __agento_inputs = #private::io::Inputs::new();
             #( #inputs )*
             __agento_inputs.record(&#span.span());
         }
-    };
+    }
+}
+
+/// A block recording `__agento_result` (its `Ok` value) as the span's
+/// `output.value` when OpenInference is on.
+fn record_output(function: &ItemFn, private: &TokenStream, span: &TokenStream) -> TokenStream {
+    let io_traits = io_traits(private);
     let output_value = if returns_result(function) {
         quote! {
             match &__agento_result {
@@ -112,34 +142,40 @@ pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStr
     } else {
         quote!((&&&#private::io::IoProbe(&__agento_result)).io_value())
     };
-    let record_output = quote! {
+    quote! {
         if #private::io::enabled() {
             #io_traits
             if let ::std::option::Option::Some(__agento_output) = #output_value {
                 __agento_output.record_output(&#span.span());
             }
         }
-    };
-    let fake_return = fake_return_edge(function);
+    }
+}
+
+/// Generates the instrumented function.
+pub(crate) fn expand(args: &StepArgs, function: &ItemFn) -> syn::Result<TokenStream> {
+    let parameters = parameter_names(function);
+    let fields = args.fields.clone().unwrap_or_default();
+    check_fields(&fields, &parameters)?;
+    let private = facade(args.krate.as_ref());
+    let span = quote!(__agento_span);
+    let start = start_span(args, function, &fields, &private);
+    let record_inputs = record_inputs(&parameters, &private, &span);
+    let run = bind_result(function, &private, &quote!(#span.context()), true);
+    let record_status = record_status(function, &private, &span);
+    let record_output = record_output(function, &private, &span);
     let allow = allow_generated();
-    let value_type = crate::function::value_type(function);
-    let body = quote! {
-        #fake_return
-        #allow
-        let #span = {
-            let mut __agento_attributes = ::std::vec::Vec::with_capacity(#capacity);
-            #step_type
-            #( #records )*
-            #private::SpanGuard::start_with(#name, #private::SpanKind::#kind, #private::OtelSpanKind::Internal, __agento_attributes)
-        };
-        #allow
-        { #record_inputs }
-        #allow
-        let __agento_result: #value_type = #run;
-        #record
-        #allow
-        { #record_output }
-        __agento_result
-    };
-    Ok(with_body(function, &body))
+    Ok(instrumented(
+        function,
+        &quote! {
+            let #span = #start;
+            #allow
+            { #record_inputs }
+            #run
+            #record_status
+            #allow
+            { #record_output }
+            __agento_result
+        },
+    ))
 }

@@ -17,8 +17,8 @@ use quote::quote;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
 
 use crate::args::{LlmArgs, RetryArgs};
-use crate::expand::{llm, outcome};
-use crate::function::{allow_generated, facade, fake_return_edge, run_body, with_body};
+use crate::expand::{llm, outcome, retry};
+use crate::function::{bind_result, facade, instrumented};
 
 /// How the returned stream is written.
 #[derive(Clone, Copy)]
@@ -192,8 +192,37 @@ fn wrap(shape: &Shape, expr: &TokenStream) -> TokenStream {
     }
 }
 
-fn content(args: &LlmArgs) -> bool {
-    !args.skip.as_ref().is_some_and(|s| s.response)
+/// Statements starting the LLM span `span` with `start` (a statement binding
+/// it), marked as streaming, and the clock of its time to first chunk.
+fn start_streaming(private: &TokenStream, start: &TokenStream, span: &TokenStream) -> TokenStream {
+    quote! {
+        let __agento_started = ::std::time::Instant::now();
+        #start
+        #private::mark_streaming(&#span);
+    }
+}
+
+/// An expression: the stream `__agento_stream` carrying the LLM span `span`,
+/// which ends with it; `report` turns an item into its error report.
+fn llm_stream(
+    private: &TokenStream,
+    args: &LlmArgs,
+    span: &TokenStream,
+    report: &TokenStream,
+) -> TokenStream {
+    let content = !args.skip.as_ref().is_some_and(|s| s.response);
+    quote! {
+        #private::LlmStream::new(__agento_stream, #span, __agento_started, #content, #report)
+    }
+}
+
+/// Statements recording the call's error, `__agento_error_value`, on `span`.
+fn record_call_error(private: &TokenStream, span: &TokenStream) -> TokenStream {
+    let on_err = outcome::record_error(private, span);
+    quote! {
+        let __agento_error = &__agento_error_value;
+        #on_err
+    }
 }
 
 /// Generates the instrumented streaming function.
@@ -201,24 +230,20 @@ pub(crate) fn expand(args: &LlmArgs, function: &ItemFn, shape: Shape) -> syn::Re
     llm::validate_common(args)?;
     let private = facade(args.krate.as_ref());
     let spec = llm::spec(args, function, &private);
-    let start = llm::start_span(args, &private);
     let span = quote!(__agento_span);
-    let run = run_body(function, &private, &quote!(#span.context()), true);
-    let content = content(args);
-    let report = report_closure(&private, &shape);
-    let instrumented = wrap(
+    let start_span = llm::start_span(args, &private);
+    let start = start_streaming(&private, &quote!(let #span = #start_span;), &span);
+    let run = bind_result(function, &private, &quote!(#span.context()), true);
+    let instrumented_stream = wrap(
         &shape,
-        &quote! {
-            #private::LlmStream::new(__agento_stream, #span, __agento_started, #content, #report)
-        },
+        &llm_stream(&private, args, &span, &report_closure(&private, &shape)),
     );
-    let on_err = outcome::record_error(&private, &span);
     let finish = if shape.fallible {
+        let on_err = record_call_error(&private, &span);
         quote! {
             match __agento_result {
-                ::std::result::Result::Ok(__agento_stream) => ::std::result::Result::Ok(#instrumented),
+                ::std::result::Result::Ok(__agento_stream) => ::std::result::Result::Ok(#instrumented_stream),
                 ::std::result::Result::Err(__agento_error_value) => {
-                    let __agento_error = &__agento_error_value;
                     #on_err
                     ::std::result::Result::Err(__agento_error_value)
                 }
@@ -227,36 +252,23 @@ pub(crate) fn expand(args: &LlmArgs, function: &ItemFn, shape: Shape) -> syn::Re
     } else {
         quote! {
             let __agento_stream = __agento_result;
-            #instrumented
+            #instrumented_stream
         }
     };
-    let fake_return = fake_return_edge(function);
-    let allow = allow_generated();
-    let value_type = crate::function::value_type(function);
-    let body = quote! {
-        #fake_return
-        #allow
-        #spec
-        let __agento_started = ::std::time::Instant::now();
-        let #span = #start;
-        #private::mark_streaming(&#span);
-        #allow
-        let __agento_result: #value_type = #run;
-        #finish
-    };
-    Ok(with_body(function, &body))
+    Ok(instrumented(
+        function,
+        &quote! {
+            #spec
+            #start
+            #run
+            #finish
+        },
+    ))
 }
 
-/// Generates a retried streaming function (`#[retry_spans]` above): each
-/// attempt waits for the first item; an `Err` there (or from the call) is
-/// retried like any failure, a stream that yielded a chunk is returned.
-pub(crate) fn expand_retry(
-    retry: &RetryArgs,
-    args: &LlmArgs,
-    function: &ItemFn,
-    shape: Shape,
-) -> syn::Result<TokenStream> {
-    llm::validate_common(args)?;
+/// Checks that a streaming function can be retried: `async` (the first chunk
+/// is awaited) and returning `Result`.
+fn check_retry(function: &ItemFn, shape: &Shape) -> syn::Result<()> {
     if function.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(
             function.sig.fn_token,
@@ -269,85 +281,111 @@ pub(crate) fn expand_retry(
             "`#[retry_spans]` retries on `Err`, so a streaming function must return `Result<impl Stream<Item = Result<C, E>>, E>`: change the return type",
         ));
     }
-    let private = facade(retry.krate.as_ref().or(args.krate.as_ref()));
-    let spec = llm::spec(args, function, &private);
-    let retry_spec = crate::expand::retry::retry_spec(retry, Some(args), function, &private);
-    let start = llm::start_span(args, &private);
-    let content = content(args);
-    let report_fn = report_closure(&private, &shape);
-    let report = outcome::report(&private);
-    let retryable = retry
-        .retry_if
-        .as_ref()
-        .map_or_else(|| quote!(true), |path| quote!(#path(__agento_error)));
+    Ok(())
+}
+
+/// Statements of one attempt of a retried streaming call: they bind
+/// `__agento_result` (the stream with its first item peeked, or the error)
+/// and `__agento_failure` (an `Err` from the call or as the first item).
+fn stream_attempt(
+    retry: &RetryArgs,
+    args: &LlmArgs,
+    function: &ItemFn,
+    shape: &Shape,
+    private: &TokenStream,
+) -> TokenStream {
+    let span = quote!(__agento_llm_span);
+    let start = start_streaming(
+        private,
+        &retry::start_attempt_span(&llm::start_span(args, private)),
+        &span,
+    );
+    let run = bind_result(function, private, &quote!(#span.context()), false);
+    let report_item = report_closure(private, shape);
+    let first_failure = first_item_failure(retry);
+    let stream = llm_stream(private, args, &span, &quote!(__agento_report_item));
+    let retryable = retry::retryable(retry);
+    let on_err = record_call_error(private, &span);
+    quote! {
+        #start
+        #run
+        let __agento_report_item = #report_item;
+        let (__agento_result, __agento_failure) = match __agento_result {
+            ::std::result::Result::Ok(__agento_stream) => {
+                let __agento_peeked = #private::Peeked::first(::std::boxed::Box::pin(#stream)).await;
+                let __agento_failure = #first_failure;
+                (::std::result::Result::Ok(__agento_peeked), __agento_failure)
+            }
+            ::std::result::Result::Err(__agento_error_value) => {
+                #on_err
+                ::std::mem::drop(#span);
+                let __agento_retryable = #retryable;
+                (
+                    ::std::result::Result::Err(__agento_error_value),
+                    ::std::option::Option::Some((__agento_report, __agento_retryable)),
+                )
+            }
+        };
+    }
+}
+
+/// An expression: the failure of a stream whose first item (in
+/// `__agento_peeked`) is an `Err`, with whether to retry it; `None` for a
+/// chunk or an empty stream.
+fn first_item_failure(retry: &RetryArgs) -> TokenStream {
+    let retryable = retry::retryable(retry);
     let error_binding = if retry.retry_if.is_some() {
         quote!(__agento_error)
     } else {
         quote!(_)
     };
-    let block = &function.block;
-    let returned = wrap(&shape, &quote!(__agento_peeked.keep(__agento_retry)));
-    let fake_return = fake_return_edge(function);
-    let allow = allow_generated();
-    let value_type = crate::function::value_type(function);
-    let body = quote! {
-        #fake_return
-        #allow
-        #retry_spec
-        #spec
-        let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
-        let __agento_outcome = loop {
-            let __agento_attempt = __agento_retry.begin_attempt();
-            let __agento_started = ::std::time::Instant::now();
-            let __agento_llm_span = {
-                let __agento_attached = ::std::clone::Clone::clone(__agento_attempt.context()).attach();
-                #start
-            };
-            #private::mark_streaming(&__agento_llm_span);
-            let __agento_cx = ::std::clone::Clone::clone(__agento_llm_span.context());
-            #allow
-            let __agento_result: #value_type = #private::FutureExt::with_context(async #block, __agento_cx).await;
-            let __agento_report_item = #report_fn;
-            let (__agento_result, __agento_failure) = match __agento_result {
-                ::std::result::Result::Ok(__agento_stream) => {
-                    let __agento_peeked = #private::Peeked::first(::std::boxed::Box::pin(
-                        #private::LlmStream::new(__agento_stream, __agento_llm_span, __agento_started, #content, __agento_report_item),
-                    )).await;
-                    let __agento_failure = match __agento_peeked.first_item() {
-                        ::std::option::Option::Some(__agento_item) => {
-                            __agento_report_item(__agento_item).map(|__agento_report| {
-                                let __agento_retryable = match __agento_item {
-                                    ::std::result::Result::Err(#error_binding) => #retryable,
-                                    ::std::result::Result::Ok(_) => false,
-                                };
-                                (__agento_report, __agento_retryable)
-                            })
-                        }
-                        ::std::option::Option::None => ::std::option::Option::None,
+    quote! {
+        match __agento_peeked.first_item() {
+            ::std::option::Option::Some(__agento_item) => {
+                __agento_report_item(__agento_item).map(|__agento_report| {
+                    let __agento_retryable = match __agento_item {
+                        ::std::result::Result::Err(#error_binding) => #retryable,
+                        ::std::result::Result::Ok(_) => false,
                     };
-                    (::std::result::Result::Ok(__agento_peeked), __agento_failure)
-                }
-                ::std::result::Result::Err(__agento_error_value) => {
-                    let __agento_error = &__agento_error_value;
-                    let __agento_report = #report;
-                    __agento_llm_span.record_report(&__agento_report);
-                    ::std::mem::drop(__agento_llm_span);
-                    let __agento_retryable = #retryable;
-                    (
-                        ::std::result::Result::Err(__agento_error_value),
-                        ::std::option::Option::Some((__agento_report, __agento_retryable)),
-                    )
-                }
-            };
-            match __agento_retry.finish_attempt(__agento_attempt, __agento_result, __agento_failure) {
-                #private::RetryStep::Done(__agento_result) => break __agento_result,
-                #private::RetryStep::Wait(__agento_delay) => #private::sleep(__agento_delay).await,
+                    (__agento_report, __agento_retryable)
+                })
             }
-        };
-        match __agento_outcome {
-            ::std::result::Result::Ok(__agento_peeked) => ::std::result::Result::Ok(#returned),
-            ::std::result::Result::Err(__agento_error) => ::std::result::Result::Err(__agento_error),
+            ::std::option::Option::None => ::std::option::Option::None,
         }
-    };
-    Ok(with_body(function, &body))
+    }
+}
+
+/// Generates a retried streaming function (`#[retry_spans]` above): each
+/// attempt waits for the first item; an `Err` there (or from the call) is
+/// retried like any failure, a stream that yielded a chunk is returned.
+pub(crate) fn expand_retry(
+    retry: &RetryArgs,
+    args: &LlmArgs,
+    function: &ItemFn,
+    shape: Shape,
+) -> syn::Result<TokenStream> {
+    llm::validate_common(args)?;
+    check_retry(function, &shape)?;
+    let private = facade(retry.krate.as_ref().or(args.krate.as_ref()));
+    let retry_spec = retry::retry_spec(retry, Some(args), function, &private);
+    let spec = llm::spec(args, function, &private);
+    let attempts = retry::attempts(
+        function,
+        &private,
+        &stream_attempt(retry, args, function, &shape, &private),
+    );
+    let returned = wrap(&shape, &quote!(__agento_peeked.keep(__agento_retry)));
+    Ok(instrumented(
+        function,
+        &quote! {
+            #retry_spec
+            #spec
+            let mut __agento_retry = #private::Retry::start(&__AGENTO_RETRY);
+            let __agento_outcome = #attempts;
+            match __agento_outcome {
+                ::std::result::Result::Ok(__agento_peeked) => ::std::result::Result::Ok(#returned),
+                ::std::result::Result::Err(__agento_error) => ::std::result::Result::Err(__agento_error),
+            }
+        },
+    ))
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::config::{AnswerMode, Failure};
 use super::errors::{error, request_id, unsupported_temperature};
-use super::{Shared, content};
+use super::{Shared, content, wire};
 use crate::vendors::Vendor;
 
 /// A request refused before it reaches the model.
@@ -106,32 +106,7 @@ async fn respond(
         counters.rejected.fetch_add(1, Ordering::Relaxed);
         return unsupported_temperature(vendor);
     }
-    let mut text =
-        if behaviour.broken_plan && content::marker(&ask.prompt) == Some(agento::StepType::Plan) {
-            content::broken_plan()
-        } else {
-            content::reply(&ask.prompt, &shared.verdicts)
-        };
-    if ask.json {
-        text = content::json_only(&text);
-    }
-    let (mut text, mut output_tokens, mut cut) = content::limit(text, ask.max_tokens);
-    if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
-        let half = content::tokens(&text) / 2;
-        (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
-    }
-    if let Some(bytes) = behaviour.huge_reply_bytes {
-        // A misbehaving server: padded past any token limit.
-        text = content::pad(text, bytes);
-        output_tokens = content::tokens(&text);
-    }
-    let generated = Generated {
-        input_tokens: content::tokens(&ask.prompt),
-        text,
-        output_tokens,
-        cut,
-        mode: behaviour.mode,
-    };
+    let generated = generate(shared, vendor, &ask);
     let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
     let body = shape(&ask, &generated, sequence);
     if ask.stream {
@@ -163,6 +138,41 @@ async fn respond(
     let mut response = axum::Json(body).into_response();
     request_id(vendor, &mut response);
     response
+}
+
+/// The answer to `ask` under `vendor`'s behaviour: the reply to the prompt
+/// (or a broken plan), JSON only in JSON mode, cut at the output limit (or
+/// at half of it for the first answers of a cut-off behaviour), padded for a
+/// huge-reply behaviour.
+fn generate(shared: &Shared, vendor: Vendor, ask: &Ask) -> Generated {
+    let behaviour = shared.config.vendor(vendor);
+    let counters = shared.counters(vendor);
+    let mut text =
+        if behaviour.broken_plan && content::marker(&ask.prompt) == Some(agento::StepType::Plan) {
+            content::broken_plan()
+        } else {
+            content::reply(&ask.prompt, &shared.verdicts)
+        };
+    if ask.json {
+        text = content::json_only(&text);
+    }
+    let (mut text, mut output_tokens, mut cut) = content::limit(text, ask.max_tokens);
+    if counters.answered.fetch_add(1, Ordering::Relaxed) < behaviour.cut_first {
+        let half = content::tokens(&text) / 2;
+        (text, output_tokens, cut) = content::limit(text, Some(half.max(1)));
+    }
+    if let Some(bytes) = behaviour.huge_reply_bytes {
+        // A misbehaving server: padded past any token limit.
+        text = content::pad(text, bytes);
+        output_tokens = content::tokens(&text);
+    }
+    Generated {
+        input_tokens: content::tokens(&ask.prompt),
+        text,
+        output_tokens,
+        cut,
+        mode: behaviour.mode,
+    }
 }
 
 /// The injected failure, in the vendor's error shape.
@@ -295,6 +305,21 @@ fn snapshot(model: &str, date: &str) -> String {
     }
 }
 
+/// A handler of an endpoint without path parameters: `$ask` reads the
+/// request, `$answer` shapes the reply of `$vendor`.
+macro_rules! endpoint {
+    ($(#[$doc:meta])* $name:ident, $vendor:ident, $ask:ident, $answer:ident) => {
+        $(#[$doc])*
+        pub(super) async fn $name(
+            State(shared): State<Arc<Shared>>,
+            headers: HeaderMap,
+            body: Result<Bytes, BytesRejection>,
+        ) -> Response {
+            respond(&shared, Vendor::$vendor, $ask(&headers, body), $answer).await
+        }
+    };
+}
+
 /// `POST /v1beta/models/{model}:generateContent` (and `/v1/…`, which
 /// google-genai calls by default).
 pub(super) async fn gemini(
@@ -303,233 +328,216 @@ pub(super) async fn gemini(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let ask = (|| {
-        if !has(&headers, "x-goog-api-key") {
-            return Err(Refusal::unauthorised(
-                "Method doesn't allow unregistered callers (callers without established identity). \
-                 Please use API Key or other form of API consumer identity to call this API.",
-            ));
-        }
-        let Path(model_action) =
-            path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
-        let (model, stream) = model_action
-            .strip_suffix(":generateContent")
-            .map(|model| (model, false))
-            .or_else(|| {
-                model_action
-                    .strip_suffix(":streamGenerateContent")
-                    .map(|model| (model, true))
-            })
-            .ok_or_else(|| Refusal {
-                status: StatusCode::NOT_FOUND,
-                message: format!(
-                    "unknown method {model_action}: only models/{{model}}:generateContent and :streamGenerateContent are served"
-                ),
-            })?;
-        if model.is_empty() {
-            return Err(Refusal::invalid("the model name is empty"));
-        }
-        let value = parse(body)?;
-        let prompt = value
-            .pointer("/contents/0/parts")
-            .and_then(text_of)
-            .ok_or_else(|| Refusal::invalid("contents[0].parts must hold text"))?;
-        let config = match value.get("generationConfig") {
-            None | Some(Value::Null) => &Value::Null,
-            Some(config) if config.is_object() => config,
-            Some(_) => return Err(Refusal::invalid("generationConfig must be an object")),
-        };
-        let temperature = temperature(&value, "/generationConfig/temperature", 2.0)?;
-        let json =
-            config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
-        Ok(Ask {
-            prompt,
-            model: model.to_owned(),
-            max_tokens: positive(config, "maxOutputTokens")?,
-            temperature,
-            json,
-            stream,
-        })
-    })();
-    respond(&shared, Vendor::Gemini, ask, |ask, answer, sequence| {
-        let prompt_details = json!([{"modality": "TEXT", "tokenCount": answer.input_tokens}]);
-        let mut body = json!({
-            "modelVersion": ask.model,
-            "responseId": format!("sim-gemini-{sequence:08}"),
-        });
-        match answer.mode {
-            AnswerMode::Blocked => {
-                body["promptFeedback"] = json!({"blockReason": "PROHIBITED_CONTENT"});
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "totalTokenCount": answer.input_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
-            }
-            AnswerMode::Safety => {
-                body["candidates"] = json!([{
-                    "finishReason": "SAFETY",
-                    "index": 0,
-                    "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
-                }]);
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "totalTokenCount": answer.input_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
-            }
-            AnswerMode::Normal => {
-                // Thinking tokens count toward maxOutputTokens, as Gemini's do.
-                let thoughts = answer.output_tokens / 4;
-                body["candidates"] = json!([{
-                    "content": {"role": "model", "parts": [{"text": answer.text}]},
-                    "finishReason": if answer.cut { "MAX_TOKENS" } else { "STOP" },
-                    "index": 0,
-                }]);
-                body["usageMetadata"] = json!({
-                    "promptTokenCount": answer.input_tokens,
-                    "candidatesTokenCount": answer.output_tokens - thoughts,
-                    "thoughtsTokenCount": thoughts,
-                    "totalTokenCount": answer.input_tokens + answer.output_tokens,
-                    "promptTokensDetails": prompt_details,
-                });
-            }
-        }
-        body
-    })
+    respond(
+        &shared,
+        Vendor::Gemini,
+        gemini_ask(path, &headers, body),
+        gemini_answer,
+    )
     .await
 }
 
-/// `POST /v1/chat/completions`.
-pub(super) async fn openai(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+/// The parts of a Gemini request the simulator reads, or why it is refused.
+fn gemini_ask(
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let ask = (|| {
-        if bearer(&headers).is_none() {
-            return Err(Refusal::unauthorised(
-                "You didn't provide an API key. You need to provide your API key in an \
-                 Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-            ));
-        }
-        let value = parse(body)?;
-        let model = model_of(&value)
-            .ok_or_else(|| Refusal::invalid("you must provide a model parameter"))?;
-        let prompt = last_user_text(&value)
-            .ok_or_else(|| Refusal::invalid("messages must hold a user message with content"))?;
-        let temperature = temperature(&value, "/temperature", 2.0)?;
-        let max_tokens = match positive(&value, "max_completion_tokens")? {
-            Some(max) => Some(max),
-            None => positive(&value, "max_tokens")?,
-        };
-        Ok(Ask {
-            prompt,
-            model: model.to_owned(),
-            max_tokens,
-            temperature,
-            json: false,
-            stream: value.get("stream") == Some(&Value::Bool(true)),
+) -> Result<Ask, Refusal> {
+    if !has(headers, "x-goog-api-key") {
+        return Err(Refusal::unauthorised(
+            "Method doesn't allow unregistered callers (callers without established identity). \
+             Please use API Key or other form of API consumer identity to call this API.",
+        ));
+    }
+    let Path(model_action) = path.map_err(|rejection| Refusal::invalid(rejection.body_text()))?;
+    let (model, stream) = model_action
+        .strip_suffix(":generateContent")
+        .map(|model| (model, false))
+        .or_else(|| {
+            model_action
+                .strip_suffix(":streamGenerateContent")
+                .map(|model| (model, true))
         })
-    })();
-    respond(&shared, Vendor::OpenAi, ask, |ask, answer, sequence| {
-        let blocked = answer.mode != AnswerMode::Normal;
-        let finish = if blocked {
-            "content_filter"
-        } else if answer.cut {
-            "length"
-        } else {
-            "stop"
-        };
-        let content = (!blocked).then_some(answer.text.as_str());
-        json!({
-            "id": format!("chatcmpl-sim{sequence:08}"),
-            "object": "chat.completion",
-            "created": 1_764_000_000 + sequence,
-            "model": snapshot(&ask.model, "2025-04-14"),
-            "choices": [{
+        .ok_or_else(|| Refusal {
+            status: StatusCode::NOT_FOUND,
+            message: format!(
+                "unknown method {model_action}: only models/{{model}}:generateContent and :streamGenerateContent are served"
+            ),
+        })?;
+    if model.is_empty() {
+        return Err(Refusal::invalid("the model name is empty"));
+    }
+    let value = parse(body)?;
+    let prompt = value
+        .pointer("/contents/0/parts")
+        .and_then(text_of)
+        .ok_or_else(|| Refusal::invalid("contents[0].parts must hold text"))?;
+    let config = match value.get("generationConfig") {
+        None | Some(Value::Null) => &Value::Null,
+        Some(config) if config.is_object() => config,
+        Some(_) => return Err(Refusal::invalid("generationConfig must be an object")),
+    };
+    let temperature = temperature(&value, "/generationConfig/temperature", 2.0)?;
+    let json = config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
+    Ok(Ask {
+        prompt,
+        model: model.to_owned(),
+        max_tokens: positive(config, "maxOutputTokens")?,
+        temperature,
+        json,
+        stream,
+    })
+}
+
+/// The Gemini response body of `answer` to `ask`, number `sequence`.
+fn gemini_answer(ask: &Ask, answer: &Generated, sequence: u64) -> Value {
+    let mut usage = if answer.mode == AnswerMode::Normal {
+        wire::usage(Vendor::Gemini, answer.input_tokens, answer.output_tokens)
+    } else {
+        json!({"promptTokenCount": answer.input_tokens, "totalTokenCount": answer.input_tokens})
+    };
+    usage["promptTokensDetails"] = json!([{"modality": "TEXT", "tokenCount": answer.input_tokens}]);
+    let mut body = json!({
+        "modelVersion": ask.model,
+        "responseId": wire::response_id(Vendor::Gemini, sequence),
+        "usageMetadata": usage,
+    });
+    match answer.mode {
+        AnswerMode::Blocked => {
+            body["promptFeedback"] = json!({"blockReason": "PROHIBITED_CONTENT"});
+        }
+        AnswerMode::Safety => {
+            body["candidates"] = json!([{
+                "finishReason": wire::finish_reason(Vendor::Gemini, true, answer.cut),
                 "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
-                "logprobs": null,
-                "finish_reason": finish,
-            }],
-            "usage": {
-                "prompt_tokens": answer.input_tokens,
-                "completion_tokens": answer.output_tokens,
-                "total_tokens": answer.input_tokens + answer.output_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0},
-            },
-            "service_tier": "default",
-            "system_fingerprint": "fp_agento_sim",
-        })
-    })
-    .await
+                "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
+            }]);
+        }
+        AnswerMode::Normal => {
+            body["candidates"] = json!([{
+                "content": {"role": "model", "parts": [{"text": answer.text}]},
+                "finishReason": wire::finish_reason(Vendor::Gemini, false, answer.cut),
+                "index": 0,
+            }]);
+        }
+    }
+    body
 }
 
-/// `POST /v1/messages`.
-pub(super) async fn anthropic(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let ask = (|| {
-        if !has(&headers, "x-api-key") && bearer(&headers).is_none() {
-            return Err(Refusal::unauthorised(
-                "x-api-key or Authorization: Bearer header is required",
-            ));
-        }
-        if !has(&headers, "anthropic-version") {
-            return Err(Refusal::invalid("anthropic-version: header is required"));
-        }
-        let value = parse(body)?;
-        let model = model_of(&value).ok_or_else(|| Refusal::invalid("model: Field required"))?;
-        let max_tokens = positive(&value, "max_tokens")?
-            .ok_or_else(|| Refusal::invalid("max_tokens: Field required"))?;
-        let prompt = last_user_text(&value)
-            .ok_or_else(|| Refusal::invalid("messages: at least one user message is required"))?;
-        let temperature = temperature(&value, "/temperature", 1.0)?;
-        Ok(Ask {
-            prompt,
-            model: model.to_owned(),
-            max_tokens: Some(max_tokens),
-            temperature,
-            json: false,
-            stream: value.get("stream") == Some(&Value::Bool(true)),
-        })
-    })();
-    respond(&shared, Vendor::Anthropic, ask, |ask, answer, sequence| {
-        let blocked = answer.mode != AnswerMode::Normal;
-        let stop = if blocked {
-            "refusal"
-        } else if answer.cut {
-            "max_tokens"
-        } else {
-            "end_turn"
-        };
-        let content = if blocked {
-            json!([])
-        } else {
-            json!([{"type": "text", "text": answer.text, "citations": null}])
-        };
-        json!({
-            "id": format!("msg_sim{sequence:020}"),
-            "type": "message",
-            "role": "assistant",
-            "model": snapshot(&ask.model, "20250929"),
-            "content": content,
-            "stop_reason": stop,
-            "stop_sequence": null,
-            "usage": {
-                "input_tokens": answer.input_tokens,
-                "output_tokens": answer.output_tokens,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "service_tier": "standard",
-            },
-        })
+endpoint!(
+    /// `POST /v1/chat/completions`.
+    openai,
+    OpenAi,
+    openai_ask,
+    openai_answer
+);
+
+/// The parts of an OpenAI request the simulator reads, or why it is refused.
+fn openai_ask(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Ask, Refusal> {
+    if bearer(headers).is_none() {
+        return Err(Refusal::unauthorised(
+            "You didn't provide an API key. You need to provide your API key in an \
+             Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        ));
+    }
+    let value = parse(body)?;
+    let model =
+        model_of(&value).ok_or_else(|| Refusal::invalid("you must provide a model parameter"))?;
+    let prompt = last_user_text(&value)
+        .ok_or_else(|| Refusal::invalid("messages must hold a user message with content"))?;
+    let temperature = temperature(&value, "/temperature", 2.0)?;
+    let max_tokens = match positive(&value, "max_completion_tokens")? {
+        Some(max) => Some(max),
+        None => positive(&value, "max_tokens")?,
+    };
+    Ok(Ask {
+        prompt,
+        model: model.to_owned(),
+        max_tokens,
+        temperature,
+        json: false,
+        stream: value.get("stream") == Some(&Value::Bool(true)),
     })
-    .await
+}
+
+/// The OpenAI response body of `answer` to `ask`, number `sequence`.
+fn openai_answer(ask: &Ask, answer: &Generated, sequence: u64) -> Value {
+    let blocked = answer.mode != AnswerMode::Normal;
+    let finish = wire::finish_reason(Vendor::OpenAi, blocked, answer.cut);
+    let content = (!blocked).then_some(answer.text.as_str());
+    json!({
+        "id": wire::response_id(Vendor::OpenAi, sequence),
+        "object": "chat.completion",
+        "created": 1_764_000_000 + sequence,
+        "model": snapshot(&ask.model, "2025-04-14"),
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
+            "logprobs": null,
+            "finish_reason": finish,
+        }],
+        "usage": wire::usage(Vendor::OpenAi, answer.input_tokens, answer.output_tokens),
+        "service_tier": "default",
+        "system_fingerprint": "fp_agento_sim",
+    })
+}
+
+endpoint!(
+    /// `POST /v1/messages`.
+    anthropic,
+    Anthropic,
+    anthropic_ask,
+    anthropic_answer
+);
+
+/// The parts of an Anthropic request the simulator reads, or why it is refused.
+fn anthropic_ask(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Ask, Refusal> {
+    if !has(headers, "x-api-key") && bearer(headers).is_none() {
+        return Err(Refusal::unauthorised(
+            "x-api-key or Authorization: Bearer header is required",
+        ));
+    }
+    if !has(headers, "anthropic-version") {
+        return Err(Refusal::invalid("anthropic-version: header is required"));
+    }
+    let value = parse(body)?;
+    let model = model_of(&value).ok_or_else(|| Refusal::invalid("model: Field required"))?;
+    let max_tokens = positive(&value, "max_tokens")?
+        .ok_or_else(|| Refusal::invalid("max_tokens: Field required"))?;
+    let prompt = last_user_text(&value)
+        .ok_or_else(|| Refusal::invalid("messages: at least one user message is required"))?;
+    let temperature = temperature(&value, "/temperature", 1.0)?;
+    Ok(Ask {
+        prompt,
+        model: model.to_owned(),
+        max_tokens: Some(max_tokens),
+        temperature,
+        json: false,
+        stream: value.get("stream") == Some(&Value::Bool(true)),
+    })
+}
+
+/// The Anthropic response body of `answer` to `ask`, number `sequence`.
+fn anthropic_answer(ask: &Ask, answer: &Generated, sequence: u64) -> Value {
+    let blocked = answer.mode != AnswerMode::Normal;
+    let stop = wire::finish_reason(Vendor::Anthropic, blocked, answer.cut);
+    let mut usage = wire::usage(Vendor::Anthropic, answer.input_tokens, answer.output_tokens);
+    usage["service_tier"] = json!("standard");
+    let content = if blocked {
+        json!([])
+    } else {
+        json!([{"type": "text", "text": answer.text, "citations": null}])
+    };
+    json!({
+        "id": wire::response_id(Vendor::Anthropic, sequence),
+        "type": "message",
+        "role": "assistant",
+        "model": snapshot(&ask.model, "20250929"),
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": null,
+        "usage": usage,
+    })
 }
 
 #[cfg(test)]

@@ -160,73 +160,12 @@ impl SimulatorConfig {
     /// assert_eq!(c.gemini.failure, Failure::RateLimited { retry_after_secs: 1 });
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let one = |prefix: &str| -> Result<VendorBehaviour, String> {
-            let get = |setting: &str| {
-                let name = format!("AGENTO_SIM_{prefix}_{setting}");
-                lookup(&name)
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| (name, v))
-            };
-            let number = |setting: &str| -> Result<Option<u64>, String> {
-                get(setting)
-                    .map(|(name, value)| {
-                        value
-                            .trim()
-                            .parse::<u64>()
-                            .map_err(|_| format!("{name}={value} is not a whole number"))
-                    })
-                    .transpose()
-            };
-            let flag = |setting: &str| {
-                get(setting).is_some_and(|(_, v)| matches!(v.trim(), "1" | "true" | "yes"))
-            };
-            let retry_after_secs = number("RETRY_AFTER_SECS")?.unwrap_or(1);
-            let failure = match get("FAILURE") {
-                None => Failure::Unavailable,
-                Some((name, value)) => match value.trim() {
-                    "503" => Failure::Unavailable,
-                    "429" => Failure::RateLimited { retry_after_secs },
-                    "500" => Failure::ServerError,
-                    "400" => Failure::BadRequest,
-                    "529" => Failure::Overloaded,
-                    other => {
-                        return Err(format!(
-                            "{name}={other} is not one of 503, 429, 500, 400, 529"
-                        ));
-                    }
-                },
-            };
-            let mode = match get("MODE") {
-                None => AnswerMode::Normal,
-                Some((name, value)) => match value.trim() {
-                    "normal" => AnswerMode::Normal,
-                    "blocked" => AnswerMode::Blocked,
-                    "safety" => AnswerMode::Safety,
-                    other => {
-                        return Err(format!(
-                            "{name}={other} is not one of normal, blocked, safety"
-                        ));
-                    }
-                },
-            };
-            Ok(VendorBehaviour {
-                latency: Duration::from_millis(number("LATENCY_MS")?.unwrap_or(0)),
-                fail_first: u32::try_from(number("FAIL_FIRST")?.unwrap_or(0)).unwrap_or(u32::MAX),
-                fail_always: flag("FAIL_ALWAYS"),
-                failure,
-                malformed_json: flag("MALFORMED"),
-                huge_reply_bytes: number("HUGE_BYTES")?
-                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-                broken_plan: flag("BROKEN_PLAN"),
-                mode,
-                cut_first: u32::try_from(number("CUT_FIRST")?.unwrap_or(0)).unwrap_or(u32::MAX),
-                reject_temperature: flag("REJECT_TEMPERATURE"),
-                first_chunk_delay: Duration::from_millis(number("FIRST_CHUNK_MS")?.unwrap_or(0)),
-                stream_error_after: number("STREAM_ERROR_AFTER")?
-                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-                stream_stall_after: number("STREAM_STALL_AFTER")?
-                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-            })
+        let one = |prefix: &str| {
+            Settings {
+                lookup: &lookup,
+                prefix,
+            }
+            .behaviour()
         };
         Ok(Self {
             gemini: one("GEMINI")?,
@@ -236,6 +175,110 @@ impl SimulatorConfig {
                 .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from),
             limits: limits(&lookup)?,
+        })
+    }
+}
+
+/// One vendor's `AGENTO_SIM_<VENDOR>_*` variables.
+struct Settings<'a, F> {
+    lookup: &'a F,
+    prefix: &'a str,
+}
+
+impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
+    /// The variable of `setting`, when set (not blank), with its name.
+    fn get(&self, setting: &str) -> Option<(String, String)> {
+        let name = format!("AGENTO_SIM_{}_{setting}", self.prefix);
+        (self.lookup)(&name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (name, v))
+    }
+
+    /// A whole number, when set.
+    fn number(&self, setting: &str) -> Result<Option<u64>, String> {
+        self.get(setting)
+            .map(|(name, value)| {
+                value
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{name}={value} is not a whole number"))
+            })
+            .transpose()
+    }
+
+    /// A count, when set (saturating at `u32::MAX`).
+    fn count(&self, setting: &str) -> Result<Option<u32>, String> {
+        Ok(self
+            .number(setting)?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// Whether a flag is on (`1`, `true`, `yes`).
+    fn flag(&self, setting: &str) -> bool {
+        self.get(setting)
+            .is_some_and(|(_, v)| matches!(v.trim(), "1" | "true" | "yes"))
+    }
+
+    /// One of `choices` by its name, `default` when unset.
+    fn choice<T: Copy>(
+        &self,
+        setting: &str,
+        default: T,
+        choices: &[(&str, T)],
+    ) -> Result<T, String> {
+        let Some((name, value)) = self.get(setting) else {
+            return Ok(default);
+        };
+        let value = value.trim();
+        choices
+            .iter()
+            .find(|(key, _)| *key == value)
+            .map(|&(_, choice)| choice)
+            .ok_or_else(|| {
+                let names: Vec<&str> = choices.iter().map(|(key, _)| *key).collect();
+                format!("{name}={value} is not one of {}", names.join(", "))
+            })
+    }
+
+    /// The behaviour these variables describe.
+    fn behaviour(&self) -> Result<VendorBehaviour, String> {
+        let retry_after_secs = self.number("RETRY_AFTER_SECS")?.unwrap_or(1);
+        let failure = self.choice(
+            "FAILURE",
+            Failure::Unavailable,
+            &[
+                ("503", Failure::Unavailable),
+                ("429", Failure::RateLimited { retry_after_secs }),
+                ("500", Failure::ServerError),
+                ("400", Failure::BadRequest),
+                ("529", Failure::Overloaded),
+            ],
+        )?;
+        let mode = self.choice(
+            "MODE",
+            AnswerMode::Normal,
+            &[
+                ("normal", AnswerMode::Normal),
+                ("blocked", AnswerMode::Blocked),
+                ("safety", AnswerMode::Safety),
+            ],
+        )?;
+        Ok(VendorBehaviour {
+            latency: Duration::from_millis(self.number("LATENCY_MS")?.unwrap_or(0)),
+            fail_first: self.count("FAIL_FIRST")?.unwrap_or(0),
+            fail_always: self.flag("FAIL_ALWAYS"),
+            failure,
+            malformed_json: self.flag("MALFORMED"),
+            huge_reply_bytes: self
+                .number("HUGE_BYTES")?
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            broken_plan: self.flag("BROKEN_PLAN"),
+            mode,
+            cut_first: self.count("CUT_FIRST")?.unwrap_or(0),
+            reject_temperature: self.flag("REJECT_TEMPERATURE"),
+            first_chunk_delay: Duration::from_millis(self.number("FIRST_CHUNK_MS")?.unwrap_or(0)),
+            stream_error_after: self.count("STREAM_ERROR_AFTER")?,
+            stream_stall_after: self.count("STREAM_STALL_AFTER")?,
         })
     }
 }

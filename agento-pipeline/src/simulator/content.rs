@@ -2,14 +2,6 @@
 //! with a marker line (`[agento:plan]`, `[agento:draft]`, …) and carries
 //! `Goal:`, `Step:` and `Iteration:` lines; the simulator answers each kind of
 //! prompt the way a capable model would, in shape if not in wisdom.
-//!
-//! ```
-//! use agento_pipeline::simulator::content::{Verdicts, reply};
-//! let verdicts = Verdicts::default();
-//! let ask = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\n";
-//! assert!(reply(ask, &verdicts).starts_with("NO"));
-//! assert!(reply(ask, &verdicts).starts_with("YES"));
-//! ```
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -166,12 +158,6 @@ pub fn broken_plan() -> String {
 /// The reply of JSON mode: the fenced JSON block of `text` (else its first
 /// balanced JSON object) as compact JSON, or `text` itself as a JSON string
 /// when it holds no JSON object.
-///
-/// ```
-/// use agento_pipeline::simulator::content::json_only;
-/// assert_eq!(json_only("Here:\n```json\n{\"a\": 1}\n```\n"), r#"{"a":1}"#);
-/// assert_eq!(json_only("plain"), r#""plain""#);
-/// ```
 pub fn json_only(text: &str) -> String {
     text.split("```json")
         .nth(1)
@@ -202,12 +188,6 @@ pub fn tokens(text: &str) -> u64 {
 
 /// `text` cut to what fits in `max_tokens` (whole words), its token count,
 /// and whether it was cut.
-///
-/// ```
-/// use agento_pipeline::simulator::content::limit;
-/// assert_eq!(limit("one two three four five".into(), Some(3)), ("one two".into(), 3, true));
-/// assert_eq!(limit("one two".into(), None), ("one two".into(), 3, false));
-/// ```
 pub fn limit(text: String, max_tokens: Option<u64>) -> (String, u64, bool) {
     let count = tokens(&text);
     match max_tokens {
@@ -223,6 +203,29 @@ pub fn limit(text: String, max_tokens: Option<u64>) -> (String, u64, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdicts_alternate_no_then_yes() {
+        let verdicts = Verdicts::default();
+        let ask = "[agento:revision_verdict]\nGoal: Open a bakery\nStep: Launch\n";
+        assert!(reply(ask, &verdicts).starts_with("NO"));
+        assert!(reply(ask, &verdicts).starts_with("YES"));
+    }
+
+    #[test]
+    fn json_mode_keeps_the_fenced_object_or_quotes_the_text() {
+        assert_eq!(json_only("Here:\n```json\n{\"a\": 1}\n```\n"), r#"{"a":1}"#);
+        assert_eq!(json_only("plain"), r#""plain""#);
+    }
+
+    #[test]
+    fn limit_cuts_whole_words_to_the_token_budget() {
+        assert_eq!(
+            limit("one two three four five".into(), Some(3)),
+            ("one two".into(), 3, true)
+        );
+        assert_eq!(limit("one two".into(), None), ("one two".into(), 3, false));
+    }
 
     #[test]
     fn markers_and_fields_are_read_from_the_prompt() {

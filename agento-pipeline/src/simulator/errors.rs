@@ -93,15 +93,14 @@ fn shaped(
 }
 
 /// Adds the request-id header the vendor sends with every answer
-/// (`x-request-id` for OpenAI, `request-id` for Anthropic).
+/// (`x-request-id` for OpenAI, `request-id` for Anthropic), a random one.
 pub(super) fn request_id(vendor: Vendor, response: &mut Response) {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let (name, value) = match vendor {
+    let name = match vendor {
         Vendor::Gemini => return,
-        Vendor::OpenAi => ("x-request-id", format!("req_sim{n:024}")),
-        Vendor::Anthropic => ("request-id", format!("req_sim{n:022}")),
+        Vendor::OpenAi => "x-request-id",
+        Vendor::Anthropic => "request-id",
     };
+    let value = format!("req_sim{}", uuid::Uuid::new_v4().simple());
     if let Ok(value) = HeaderValue::from_str(&value) {
         response
             .headers_mut()

@@ -28,11 +28,12 @@
 
 mod api;
 mod config;
-pub mod content;
+mod content;
 mod errors;
 mod record;
 mod serve;
 mod stream;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

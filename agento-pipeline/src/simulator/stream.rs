@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::config::VendorBehaviour;
+use super::wire;
 use crate::vendors::Vendor;
 
 /// The most characters one chunk carries.
@@ -53,138 +54,140 @@ fn named(name: &str, value: &Value) -> Event {
 }
 
 /// The events before, per and after the text pieces, and the error event.
-fn events(answer: &Streamed<'_>) -> (Vec<Event>, Vec<Event>, Vec<Event>, Event) {
+type Events = (Vec<Event>, Vec<Event>, Vec<Event>, Event);
+
+/// The events of `answer` in its vendor's grammar.
+fn events(answer: &Streamed<'_>) -> Events {
     let pieces = pieces(answer.text);
     match answer.vendor {
-        Vendor::OpenAi => {
-            let id = format!("chatcmpl-sim{:08}", answer.sequence);
-            let created = 1_764_000_000 + answer.sequence;
-            let chunk = |delta: Value, finish: Value| {
-                data(&json!({
-                    "id": id, "object": "chat.completion.chunk", "created": created,
-                    "model": answer.model, "system_fingerprint": "fp_agento_sim",
-                    "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-                    "usage": null,
-                }))
-            };
-            let body = pieces
-                .iter()
-                .enumerate()
-                .map(|(i, piece)| {
-                    let delta = if i == 0 {
-                        json!({"role": "assistant", "content": piece, "refusal": null})
-                    } else {
-                        json!({"content": piece})
-                    };
-                    chunk(delta, Value::Null)
-                })
-                .collect();
-            let finish = if answer.cut { "length" } else { "stop" };
-            let after = vec![
-                chunk(json!({}), json!(finish)),
-                data(&json!({
-                    "id": id, "object": "chat.completion.chunk", "created": created,
-                    "model": answer.model, "system_fingerprint": "fp_agento_sim", "choices": [],
-                    "usage": {
-                        "prompt_tokens": answer.input_tokens,
-                        "completion_tokens": answer.output_tokens,
-                        "total_tokens": answer.input_tokens + answer.output_tokens,
-                        "prompt_tokens_details": {"cached_tokens": 0},
-                        "completion_tokens_details": {"reasoning_tokens": 0},
-                    },
-                })),
-                Event::default().data("[DONE]"),
-            ];
-            let error = data(&json!({"error": {
-                "message": "The server had an error while processing your request.",
-                "type": "server_error", "param": null, "code": null,
-            }}));
-            (Vec::new(), body, after, error)
-        }
-        Vendor::Anthropic => {
-            let before = vec![
-                named(
-                    "message_start",
-                    &json!({"type": "message_start", "message": {
-                        "id": format!("msg_sim{:020}", answer.sequence), "type": "message",
-                        "role": "assistant", "model": answer.model, "content": [],
-                        "stop_reason": null, "stop_sequence": null,
-                        "usage": {"input_tokens": answer.input_tokens, "output_tokens": 1,
-                                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
-                    }}),
-                ),
-                named(
-                    "content_block_start",
-                    &json!({"type": "content_block_start", "index": 0,
-                            "content_block": {"type": "text", "text": ""}}),
-                ),
-                named("ping", &json!({"type": "ping"})),
-            ];
-            let body = pieces
-                .iter()
-                .map(|piece| {
-                    named(
-                        "content_block_delta",
-                        &json!({"type": "content_block_delta", "index": 0,
-                                "delta": {"type": "text_delta", "text": piece}}),
-                    )
-                })
-                .collect();
-            let stop = if answer.cut { "max_tokens" } else { "end_turn" };
-            let after = vec![
-                named(
-                    "content_block_stop",
-                    &json!({"type": "content_block_stop", "index": 0}),
-                ),
-                named(
-                    "message_delta",
-                    &json!({"type": "message_delta",
-                            "delta": {"stop_reason": stop, "stop_sequence": null},
-                            "usage": {"output_tokens": answer.output_tokens}}),
-                ),
-                named("message_stop", &json!({"type": "message_stop"})),
-            ];
-            let error = named(
-                "error",
-                &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
-            );
-            (before, body, after, error)
-        }
-        Vendor::Gemini => {
-            let last = pieces.len() - 1;
-            let body = pieces
-                .iter()
-                .enumerate()
-                .map(|(i, piece)| {
-                    let mut candidate =
-                        json!({"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0});
-                    let mut usage = json!({"promptTokenCount": answer.input_tokens});
-                    if i == last {
-                        candidate["finishReason"] =
-                            json!(if answer.cut { "MAX_TOKENS" } else { "STOP" });
-                        // As in a whole answer: thinking tokens are a quarter of the output.
-                        let thoughts = answer.output_tokens / 4;
-                        usage = json!({
-                            "promptTokenCount": answer.input_tokens,
-                            "candidatesTokenCount": answer.output_tokens - thoughts,
-                            "thoughtsTokenCount": thoughts,
-                            "totalTokenCount": answer.input_tokens + answer.output_tokens,
-                        });
-                    }
-                    data(&json!({
-                        "candidates": [candidate], "usageMetadata": usage,
-                        "modelVersion": answer.model,
-                        "responseId": format!("sim-gemini-{:08}", answer.sequence),
-                    }))
-                })
-                .collect();
-            let error = data(&json!({"error": {
-                "code": 503, "message": "The model is overloaded. Please try again later.",
-                "status": "UNAVAILABLE",
-            }}));
-            (Vec::new(), body, Vec::new(), error)
-        }
+        Vendor::OpenAi => openai(answer, &pieces),
+        Vendor::Anthropic => anthropic(answer, &pieces),
+        Vendor::Gemini => gemini(answer, &pieces),
     }
+}
+
+/// `chat.completion.chunk`s, the usage in a last chunk without choices, then `[DONE]`.
+fn openai(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
+    let id = wire::response_id(Vendor::OpenAi, answer.sequence);
+    let created = 1_764_000_000 + answer.sequence;
+    let chunk = |choices: Value, usage: Value| {
+        data(&json!({
+            "id": id, "object": "chat.completion.chunk", "created": created,
+            "model": answer.model, "system_fingerprint": "fp_agento_sim",
+            "choices": choices, "usage": usage,
+        }))
+    };
+    let choice = |delta: Value, finish: Value| {
+        chunk(
+            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]),
+            Value::Null,
+        )
+    };
+    let body = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let delta = if i == 0 {
+                json!({"role": "assistant", "content": piece, "refusal": null})
+            } else {
+                json!({"content": piece})
+            };
+            choice(delta, Value::Null)
+        })
+        .collect();
+    let finish = wire::finish_reason(Vendor::OpenAi, false, answer.cut);
+    let after = vec![
+        choice(json!({}), json!(finish)),
+        chunk(
+            json!([]),
+            wire::usage(Vendor::OpenAi, answer.input_tokens, answer.output_tokens),
+        ),
+        Event::default().data("[DONE]"),
+    ];
+    let error = data(&json!({"error": {
+        "message": "The server had an error while processing your request.",
+        "type": "server_error", "param": null, "code": null,
+    }}));
+    (Vec::new(), body, after, error)
+}
+
+/// `message_start` … `content_block_delta`s … `message_delta` (the usage), `message_stop`.
+fn anthropic(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
+    let usage = wire::usage(Vendor::Anthropic, answer.input_tokens, 1);
+    let before = vec![
+        named(
+            "message_start",
+            &json!({"type": "message_start", "message": {
+                "id": wire::response_id(Vendor::Anthropic, answer.sequence), "type": "message",
+                "role": "assistant", "model": answer.model, "content": [],
+                "stop_reason": null, "stop_sequence": null, "usage": usage,
+            }}),
+        ),
+        named(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0,
+                    "content_block": {"type": "text", "text": ""}}),
+        ),
+        named("ping", &json!({"type": "ping"})),
+    ];
+    let body = pieces
+        .iter()
+        .map(|piece| {
+            named(
+                "content_block_delta",
+                &json!({"type": "content_block_delta", "index": 0,
+                        "delta": {"type": "text_delta", "text": piece}}),
+            )
+        })
+        .collect();
+    let stop = wire::finish_reason(Vendor::Anthropic, false, answer.cut);
+    let after = vec![
+        named(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": 0}),
+        ),
+        named(
+            "message_delta",
+            &json!({"type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": null},
+                    "usage": {"output_tokens": answer.output_tokens}}),
+        ),
+        named("message_stop", &json!({"type": "message_stop"})),
+    ];
+    let error = named(
+        "error",
+        &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    );
+    (before, body, after, error)
+}
+
+/// One `GenerateContentResponse` per piece, the finish and whole usage on the last.
+fn gemini(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
+    let last = pieces.len() - 1;
+    let body = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let mut candidate =
+                json!({"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0});
+            let mut usage = json!({"promptTokenCount": answer.input_tokens});
+            if i == last {
+                candidate["finishReason"] =
+                    json!(wire::finish_reason(Vendor::Gemini, false, answer.cut));
+                usage = wire::usage(Vendor::Gemini, answer.input_tokens, answer.output_tokens);
+            }
+            data(&json!({
+                "candidates": [candidate], "usageMetadata": usage,
+                "modelVersion": answer.model,
+                "responseId": wire::response_id(Vendor::Gemini, answer.sequence),
+            }))
+        })
+        .collect();
+    let error = data(&json!({"error": {
+        "code": 503, "message": "The model is overloaded. Please try again later.",
+        "status": "UNAVAILABLE",
+    }}));
+    (Vec::new(), body, Vec::new(), error)
 }
 
 /// The streamed answer, with the behaviour's stream modes.

@@ -1,16 +1,19 @@
 //! The pipeline's LLM calls, one instrumented function each: a retry span with
-//! an LLM span per attempt, named for what the call is for.
+//! an LLM span per attempt, named for what the call is for. The calls are
+//! written once, as a table (`llm_calls!`): each row names the call's span,
+//! vendor and parameters.
 //!
 //! Each call's parameters are defined once, in [`Wanted`] constants below,
-//! resolved against the model ([`Vendors::params`]) and passed as one
-//! [`CallParams`] value that both the span attributes and the request read.
-//! A reply cut off at the output limit is retried once with twice the budget
-//! (with a console warning naming the step) before it is accepted.
+//! resolved against the model ([`Vendors::params`](crate::vendors::Vendors::params))
+//! and passed as one [`CallParams`] value that both the span attributes and
+//! the request read. A reply cut off at the output limit is retried once with
+//! twice the budget (with a console warning naming the step) before it is
+//! accepted.
 
 use std::future::Future;
 
 use agento::attributes::{
-    AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL, AGENTO_VERDICT,
+    AGENTO_RESPONSE_INCOMPLETE, AGENTO_RETRY_AFTER_SECS, AGENTO_VERDICT,
     GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_ID, GEN_AI_RESPONSE_MODEL,
 };
 use agento::opentelemetry::trace::TraceContextExt;
@@ -19,15 +22,10 @@ use agento::{ErrorInfo, StepType, llm_span, record_text, retry_spans};
 
 use super::Pipeline;
 use super::prompts::SYSTEM;
+use crate::console::Console;
 use crate::plan::PlanStructure;
-use crate::vendors::{CallParams, ChatRequest, Reply, Vendor, VendorError, Vendors, Wanted};
+use crate::vendors::{CallParams, ChatRequest, Reply, Vendor, VendorError, Wanted};
 use crate::verdict::Verdict;
-
-/// `true` on an attempt span whose reply was cut off at the output limit.
-pub const RESPONSE_INCOMPLETE: &str = "agento.response.incomplete";
-/// On a failed attempt span: the delay in seconds the vendor asked for before
-/// a retry (`Retry-After`, `retry-after-ms`, Gemini's `RetryInfo`).
-pub const RETRY_AFTER_SECS: &str = "agento.retry.after_secs";
 
 /// Stage 1's plan: JSON mode, room for a long plan.
 const PLAN: Wanted = Wanted::new(0.1).with_max_tokens(16_384);
@@ -44,9 +42,34 @@ const REVISION_VERDICT: Wanted = Wanted::new(0.0).with_max_tokens(1024);
 /// The review of the whole plan.
 const HOLISTIC_REVIEW: Wanted = Wanted::new(0.2).with_max_tokens(4096);
 
-/// The calls, over the process's vendor clients.
+/// The calls, over the pipeline's vendor clients and console.
 pub(super) struct Calls<'a> {
-    pub(super) vendors: &'a Vendors,
+    pub(super) pipeline: &'a Pipeline,
+}
+
+/// One LLM call of a stage: what it is for and what its span records
+/// besides the request.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call<'a> {
+    /// The step it is for: the span's `agento.step_name` (where the call has
+    /// one) and the name in warnings.
+    pub(super) step: &'a str,
+    /// The user prompt.
+    pub(super) prompt: &'a str,
+    /// Texts recorded on the LLM span, key and value (`agento.user_goal`,
+    /// `agento.criteria`, …).
+    pub(super) notes: &'a [(&'static str, &'a str)],
+}
+
+impl<'a> Call<'a> {
+    /// A call for `step` asking `prompt`, with no notes.
+    pub(super) const fn new(step: &'a str, prompt: &'a str) -> Self {
+        Self {
+            step,
+            prompt,
+            notes: &[],
+        }
+    }
 }
 
 /// Records on the current (attempt) span what the result says beyond the
@@ -57,12 +80,12 @@ fn observe(result: Result<Reply, VendorError>) -> Result<Reply, VendorError> {
         let span = cx.span();
         match &result {
             Ok(reply) if reply.is_cut_off() => {
-                span.set_attribute(KeyValue::new(RESPONSE_INCOMPLETE, true));
+                span.set_attribute(KeyValue::new(AGENTO_RESPONSE_INCOMPLETE, true));
             }
             Err(VendorError::Blocked { reply, .. }) => span.set_attributes(billed(reply)),
             Err(error) => {
                 if let Some(delay) = error.retry_after() {
-                    span.set_attribute(KeyValue::new(RETRY_AFTER_SECS, delay.as_secs_f64()));
+                    span.set_attribute(KeyValue::new(AGENTO_RETRY_AFTER_SECS, delay.as_secs_f64()));
                 }
             }
             Ok(_) => {}
@@ -95,9 +118,14 @@ fn billed(reply: &Reply) -> Vec<KeyValue> {
 }
 
 /// Runs `call` with `params`; a cut-off reply is retried once with twice the
-/// output budget, with a warning naming `step`, and the second reply is
-/// accepted whatever its finish.
-async fn complete<F, Fut>(step: &str, params: CallParams, call: F) -> Result<Reply, VendorError>
+/// output budget, with a warning naming `step` on `console`, and the second
+/// reply is accepted whatever its finish.
+async fn complete<F, Fut>(
+    console: &Console,
+    step: &str,
+    params: CallParams,
+    call: F,
+) -> Result<Reply, VendorError>
 where
     F: Fn(CallParams) -> Fut,
     Fut: Future<Output = Result<Reply, VendorError>>,
@@ -119,10 +147,7 @@ where
         reply.vendor,
         reply.finish_reasons.join(", ")
     );
-    match Pipeline::get() {
-        Ok(pipeline) => pipeline.console.say(&warning),
-        Err(_) => eprintln!("{warning}"),
-    }
+    console.say(&warning);
     let again = call(larger).await?;
     if again.is_cut_off() && again.text.trim().is_empty() {
         // Nothing to accept: say why rather than hand an empty text on.
@@ -139,204 +164,93 @@ where
     Ok(again)
 }
 
-impl Calls<'_> {
+/// The instrumented calls, one row each: `public / attempt(call): Vendor,
+/// wanted parameters, [span arguments]`, then optionally `schema` (JSON mode) and
+/// `then` (a function recording more on the attempt span from the reply).
+/// `public` runs the call through [`complete`]; `attempt` is the function
+/// under `#[retry_spans]`/`#[llm_span]`.
+macro_rules! llm_calls {
+    ($(
+        $(#[$doc:meta])*
+        $public:ident / $attempt:ident($call:ident): $vendor:ident, $wanted:expr, [$($span:tt)*]
+        $(, schema $schema:expr)? $(, then $then:path)?;
+    )*) => {
+        impl Calls<'_> {
+            $(
+                $(#[$doc])*
+                pub(super) async fn $public(&self, $call: Call<'_>) -> Result<Reply, VendorError> {
+                    let params = self.pipeline.vendors.params(Vendor::$vendor, $wanted);
+                    complete(&self.pipeline.console, $call.step, params, |params| {
+                        self.$attempt($call, params)
+                    })
+                    .await
+                }
+
+                #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
+                #[llm_span($($span)*, model = self.pipeline.vendors.model(Vendor::$vendor),
+                           temperature = params.temperature, max_tokens = params.max_tokens,
+                           prompt = $call.prompt, system_prompt = SYSTEM)]
+                async fn $attempt(&self, $call: Call<'_>, params: CallParams) -> Result<Reply, VendorError> {
+                    let schema = None$(.or(Some($schema)))?;
+                    let reply = self.send(Vendor::$vendor, $call, params, schema).await?;
+                    $($then(&reply);)?
+                    Ok(reply)
+                }
+            )*
+        }
+    };
+}
+
+llm_calls! {
     /// Stage 1's plan, in JSON mode.
-    pub(super) async fn generate_plan_structure(
-        &self,
-        goal: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::Gemini, PLAN);
-        complete("plan", params, |params| self.plan(goal, prompt, params)).await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.gemini.generate_plan_structure", system = "gemini", model = self.vendors.gemini.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::Plan, prompt = prompt, system_prompt = SYSTEM)]
-    async fn plan(
-        &self,
-        goal: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        record_text(AGENTO_USER_GOAL, goal);
-        let mut request = ChatRequest::with(Some(SYSTEM), prompt, params);
-        request.json_schema = Some(PlanStructure::json_schema());
-        observe(self.ask(Vendor::Gemini, &request).await)
-    }
-
+    generate_plan_structure / plan(call): Gemini, PLAN,
+        [name = "llm.gemini.generate_plan_structure", system = "gemini", step_type = StepType::Plan],
+        schema PlanStructure::json_schema();
     /// A step's first draft.
-    pub(super) async fn draft_step(
-        &self,
-        goal: &str,
-        step: &str,
-        criteria: &str,
-        instructions: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::OpenAi, DRAFT);
-        complete(step, params, |params| {
-            self.draft(goal, step, criteria, instructions, prompt, params)
-        })
-        .await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.openai.draft_step", system = "openai", model = self.vendors.openai.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::Draft, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
-    async fn draft(
-        &self,
-        goal: &str,
-        step: &str,
-        criteria: &str,
-        instructions: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        record_text(AGENTO_USER_GOAL, goal);
-        record_text(AGENTO_CRITERIA, criteria);
-        record_text(AGENTO_INSTRUCTIONS, instructions);
-        self.call(Vendor::OpenAi, prompt, params).await
-    }
-
+    draft_step / draft(call): OpenAi, DRAFT,
+        [name = "llm.openai.draft_step", system = "openai", step_type = StepType::Draft, step_name = call.step];
     /// A critique of a step's draft.
-    pub(super) async fn critique_step(
-        &self,
-        goal: &str,
-        step: &str,
-        draft: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::OpenAi, CRITIQUE);
-        complete(step, params, |params| {
-            self.critique(goal, step, draft, prompt, params)
-        })
-        .await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.openai.critique_step", system = "openai", model = self.vendors.openai.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::Critique, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
-    async fn critique(
-        &self,
-        goal: &str,
-        step: &str,
-        draft: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        record_text(AGENTO_USER_GOAL, goal);
-        record_text(AGENTO_DRAFT_CONTENT, draft);
-        self.call(Vendor::OpenAi, prompt, params).await
-    }
-
+    critique_step / critique(call): OpenAi, CRITIQUE,
+        [name = "llm.openai.critique_step", system = "openai", step_type = StepType::Critique, step_name = call.step];
     /// Instructions for one revision.
-    pub(super) async fn revision_instruction(
-        &self,
-        step: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::Anthropic, REVISION_INSTRUCTION);
-        complete(step, params, |params| {
-            self.instruction(step, prompt, params)
-        })
-        .await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.anthropic.revision_instruction", system = "anthropic", model = self.vendors.anthropic.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::RevisionInstruction, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
-    async fn instruction(
-        &self,
-        step: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        self.call(Vendor::Anthropic, prompt, params).await
-    }
-
+    revision_instruction / instruction(call): Anthropic, REVISION_INSTRUCTION,
+        [name = "llm.anthropic.revision_instruction", system = "anthropic",
+         step_type = StepType::RevisionInstruction, step_name = call.step];
     /// A revised draft.
-    pub(super) async fn revision_draft(
-        &self,
-        step: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::Gemini, REVISION_DRAFT);
-        complete(step, params, |params| self.revised(step, prompt, params)).await
-    }
+    revision_draft / revised(call): Gemini, REVISION_DRAFT,
+        [name = "llm.gemini.revision_draft", system = "gemini", step_type = StepType::RevisionDraft, step_name = call.step];
+    /// Whether a revision satisfies its request (the parsed verdict recorded).
+    revision_verdict / verdict(call): Anthropic, REVISION_VERDICT,
+        [name = "llm.anthropic.revision_verdict", system = "anthropic",
+         step_type = StepType::RevisionVerdict, step_name = call.step],
+        then record_verdict;
+    /// The review of the whole plan.
+    holistic_review / review(call): Anthropic, HOLISTIC_REVIEW,
+        [name = "llm.anthropic.holistic_review", system = "anthropic"];
+}
 
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.gemini.revision_draft", system = "gemini", model = self.vendors.gemini.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::RevisionDraft, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
-    async fn revised(
-        &self,
-        step: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        self.call(Vendor::Gemini, prompt, params).await
-    }
-
-    /// One call of `vendor` with the stages' system prompt, its reply checked
-    /// by [`observe`].
-    async fn call(
+impl Calls<'_> {
+    /// One attempt of `call` to `vendor` with the stages' system prompt: its
+    /// notes recorded, its reply checked by [`observe`].
+    async fn send(
         &self,
         vendor: Vendor,
-        prompt: &str,
+        call: Call<'_>,
         params: CallParams,
+        json_schema: Option<&serde_json::Value>,
     ) -> Result<Reply, VendorError> {
-        observe(
-            self.ask(vendor, &ChatRequest::with(Some(SYSTEM), prompt, params))
-                .await,
-        )
+        for (key, text) in call.notes {
+            record_text(key, text);
+        }
+        let mut request = ChatRequest::with(Some(SYSTEM), call.prompt, params);
+        request.json_schema = json_schema;
+        observe(self.ask(vendor, &request).await)
     }
+}
 
-    /// Whether a revision satisfies its request.
-    pub(super) async fn revision_verdict(
-        &self,
-        step: &str,
-        prompt: &str,
-    ) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::Anthropic, REVISION_VERDICT);
-        complete(step, params, |params| self.verdict(step, prompt, params)).await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.anthropic.revision_verdict", system = "anthropic", model = self.vendors.anthropic.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               step_type = StepType::RevisionVerdict, step_name = step, prompt = prompt, system_prompt = SYSTEM)]
-    async fn verdict(
-        &self,
-        step: &str,
-        prompt: &str,
-        params: CallParams,
-    ) -> Result<Reply, VendorError> {
-        let reply = self.call(Vendor::Anthropic, prompt, params).await?;
-        record_text(AGENTO_VERDICT, Verdict::parse(&reply.text).as_str());
-        Ok(reply)
-    }
-
-    /// The review of the whole plan.
-    pub(super) async fn holistic_review(&self, prompt: &str) -> Result<Reply, VendorError> {
-        let params = self.vendors.params(Vendor::Anthropic, HOLISTIC_REVIEW);
-        complete("holistic review", params, |params| {
-            self.review(prompt, params)
-        })
-        .await
-    }
-
-    #[retry_spans(max = 3, retry_if = VendorError::is_retryable)]
-    #[llm_span(name = "llm.anthropic.holistic_review", system = "anthropic", model = self.vendors.anthropic.model(),
-               temperature = params.temperature, max_tokens = params.max_tokens,
-               prompt = prompt, system_prompt = SYSTEM)]
-    async fn review(&self, prompt: &str, params: CallParams) -> Result<Reply, VendorError> {
-        self.call(Vendor::Anthropic, prompt, params).await
-    }
+/// Records the verdict a reply gives, as the revise loop reads it.
+fn record_verdict(reply: &Reply) {
+    record_text(AGENTO_VERDICT, Verdict::parse(&reply.text).as_str());
 }
 
 #[cfg(test)]
@@ -365,11 +279,16 @@ mod tests {
         let result = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(complete("Launch", params, |params| {
-                budgets.lock().unwrap().push(params.max_tokens);
-                let next = replies.lock().unwrap().pop().unwrap();
-                async move { Ok(next) }
-            }));
+            .block_on(complete(
+                &Console::detect(true),
+                "Launch",
+                params,
+                |params| {
+                    budgets.lock().unwrap().push(params.max_tokens);
+                    let next = replies.lock().unwrap().pop().unwrap();
+                    async move { Ok(next) }
+                },
+            ));
         (result, budgets.into_inner().unwrap())
     }
 

@@ -40,9 +40,6 @@ pub enum PipelineError {
         /// What is wrong.
         reason: String,
     },
-    /// A stage ran without [`Pipeline::install`](super::Pipeline::install).
-    #[error("the pipeline was not set up before running a stage")]
-    NotInstalled,
     /// A stage ran before the run it belongs to was known (no active telemetry).
     #[error("the stage does not know its run, so it cannot find its run folder")]
     NoRun,
@@ -56,7 +53,7 @@ impl ErrorInfo for PipelineError {
             Self::Output(_) => "output".into(),
             Self::Vendor(error) => error.error_type(),
             Self::Plan { .. } => "bad_plan".into(),
-            Self::NotInstalled | Self::NoRun => "setup".into(),
+            Self::NoRun => "setup".into(),
         }
     }
 }

@@ -4,12 +4,14 @@
 //! the latest copy `data/project_plan.json`).
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
+use agento::attributes::{
+    AGENTO_CRITERIA, AGENTO_DRAFT_CONTENT, AGENTO_INSTRUCTIONS, AGENTO_USER_GOAL,
+};
 use agento::{agento_module, record_module_input, record_module_output, record_user_goal, step};
 use serde::{Deserialize, Serialize};
 
-use super::calls::Calls;
+use super::calls::Call;
 use super::{PLAN_STRUCTURE_FILE, PROJECT_PLAN_FILE, Pipeline, PipelineError, STAGE_2, prompts};
 use crate::plan::PlanStructure;
 
@@ -50,14 +52,15 @@ impl ProjectPlan {
 
 /// Runs stage 2 in the run the context carrier names.
 #[agento_module(name = "1_05_Ingest-PlanStructure-to-Plan")]
-pub async fn run() -> Result<ProjectPlan, PipelineError> {
-    let pipeline = Pipeline::get()?;
-    pipeline.note_run();
-    let started = Instant::now();
-    pipeline.console.say(&format!(
-        "stage 2/3 {STAGE_2}: drafts and revision requests (OpenAI {})",
-        pipeline.vendors.openai.model()
-    ));
+pub async fn run(pipeline: &Pipeline) -> Result<ProjectPlan, PipelineError> {
+    let started = pipeline.begin_stage(
+        2,
+        STAGE_2,
+        &format!(
+            "drafts and revision requests (OpenAI {})",
+            pipeline.vendors.openai.model()
+        ),
+    );
     let (input, value) = pipeline.read_input(PLAN_STRUCTURE_FILE, "the plan structure")?;
     let plan = PlanStructure::from_value(&value).map_err(|e| PipelineError::Shape {
         path: input.display().to_string(),
@@ -65,31 +68,24 @@ pub async fn run() -> Result<ProjectPlan, PipelineError> {
     })?;
     record_user_goal(&plan.original_goal);
     record_module_input(&plan);
-    let calls = Calls {
-        vendors: &pipeline.vendors,
-    };
-    let drafted = develop_drafts(&calls, &plan).await?;
-    let revision_requests = generate_revision_requests(&calls, &drafted).await?;
+    let drafted = develop_drafts(pipeline, &plan).await?;
+    let revision_requests = generate_revision_requests(pipeline, &drafted).await?;
     let project = ProjectPlan {
         plan: drafted,
         revision_requests,
     };
     let path = pipeline.write_output(PROJECT_PLAN_FILE, &project)?;
     record_module_output(&project);
-    pipeline.report.stage_time(STAGE_2, started.elapsed());
-    pipeline
-        .console
-        .say(&format!("  drafted plan → {}", Pipeline::show(&path)));
+    pipeline.end_stage(STAGE_2, started, "drafted plan", &path);
     Ok(project)
 }
 
 /// Drafts every outline step's deliverable.
 #[step(kind = CHAIN)]
 async fn develop_drafts(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     plan: &PlanStructure,
 ) -> Result<PlanStructure, PipelineError> {
-    let pipeline = Pipeline::get()?;
     let mut drafted = plan.clone();
     let progress = pipeline
         .console
@@ -98,15 +94,16 @@ async fn develop_drafts(
         progress.start(i, &step.name);
         let criteria = plan.criteria(&step.name);
         let prompt = prompts::draft(plan, &step.name, &step.content, criteria);
-        let reply = calls
-            .draft_step(
-                &plan.original_goal,
-                &step.name,
-                criteria,
-                &step.content,
-                &prompt,
-            )
-            .await?;
+        let call = Call {
+            step: &step.name,
+            prompt: &prompt,
+            notes: &[
+                (AGENTO_USER_GOAL, &plan.original_goal),
+                (AGENTO_CRITERIA, criteria),
+                (AGENTO_INSTRUCTIONS, &step.content),
+            ],
+        };
+        let reply = pipeline.calls().draft_step(call).await?;
         pipeline.report.reply(&reply);
         pipeline.report.step(STAGE_2, &step.name, "drafted");
         progress.done(&format!(
@@ -122,10 +119,9 @@ async fn develop_drafts(
 /// Critiques every draft and asks for specific improvements.
 #[step(kind = CHAIN)]
 async fn generate_revision_requests(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     plan: &PlanStructure,
 ) -> Result<BTreeMap<String, String>, PipelineError> {
-    let pipeline = Pipeline::get()?;
     let mut requests = BTreeMap::new();
     let progress = pipeline
         .console
@@ -138,9 +134,15 @@ async fn generate_revision_requests(
             &step.content,
             plan.criteria(&step.name),
         );
-        let reply = calls
-            .critique_step(&plan.original_goal, &step.name, &step.content, &prompt)
-            .await?;
+        let call = Call {
+            step: &step.name,
+            prompt: &prompt,
+            notes: &[
+                (AGENTO_USER_GOAL, &plan.original_goal),
+                (AGENTO_DRAFT_CONTENT, &step.content),
+            ],
+        };
+        let reply = pipeline.calls().critique_step(call).await?;
         pipeline.report.reply(&reply);
         pipeline.report.step(STAGE_2, &step.name, "critiqued");
         progress.done(&format!("{}: revision requested", step.name));

@@ -3,8 +3,9 @@
 //! binary's process owns telemetry and joins the run through the context
 //! carrier; inside `agento run` the stages nest under one `agento.pipeline`.
 //!
-//! A stage reads the process's [`Pipeline`] (installed once by the binary):
-//! the vendor clients, the data directory, the goal file, the console.
+//! A stage receives the process's [`Pipeline`] from its caller (the binary
+//! or `agento run`): the vendor clients, the data directory, the goal file,
+//! the console.
 //!
 //! Stages hand work on through files in the run's own folder,
 //! `<data dir>/runs/<run id>/`, which a stage binary finds through the run id
@@ -23,6 +24,7 @@ mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -74,18 +76,10 @@ pub struct Pipeline {
     pub stream: bool,
 }
 
-static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
-
 impl Pipeline {
-    /// Installs the pipeline of this process (once; later calls are ignored
-    /// and return `false`).
-    pub fn install(self) -> bool {
-        PIPELINE.set(self).is_ok()
-    }
-
-    /// The pipeline of this process.
-    pub fn get() -> Result<&'static Self, PipelineError> {
-        PIPELINE.get().ok_or(PipelineError::NotInstalled)
+    /// The LLM calls over this pipeline's clients.
+    const fn calls(&self) -> calls::Calls<'_> {
+        calls::Calls { pipeline: self }
     }
 
     /// The data directory of `AGENTO_DATA_DIR` (default `./data`), as the
@@ -99,6 +93,23 @@ impl Pipeline {
         if let Some(run) = agento::current_run() {
             let _ = self.run.set(run);
         }
+    }
+
+    /// Starts stage `number` (`name`): notes the run, says what the stage
+    /// does; returns when it started.
+    fn begin_stage(&self, number: u8, name: &str, does: &str) -> Instant {
+        self.note_run();
+        self.console
+            .say(&format!("stage {number}/3 {name}: {does}"));
+        Instant::now()
+    }
+
+    /// Ends stage `name`, begun at `started`: records its time and says
+    /// which `output` it wrote to `path`.
+    fn end_stage(&self, name: &str, started: Instant, output: &str, path: &Path) {
+        self.report.stage_time(name, started.elapsed());
+        self.console
+            .say(&format!("  {output} → {}", Self::show(path)));
     }
 
     /// The run this process recorded, once a stage has started.

@@ -5,10 +5,6 @@
 //! the final plan on the module span, and the run folder's `RevisedPlan.json`
 //! (and the latest copy `data/RevisedPlan.json`).
 
-use std::time::Instant;
-
-use agento::Conversation;
-use agento::IoValue;
 use agento::attributes::{
     AGENTO_FINAL_CONTENT, AGENTO_FINAL_CRITIQUE, AGENTO_FINAL_PLAN_CONTENT,
     AGENTO_ITERATIONS_TAKEN, AGENTO_LAST_ATTEMPTED_DRAFT, AGENTO_REVISION_REQUEST,
@@ -17,12 +13,12 @@ use agento::attributes::{
 use agento::opentelemetry::KeyValue;
 use agento::opentelemetry::trace::SpanKind as OtelSpanKind;
 use agento::{
-    SpanGuard, SpanKind, StepType, agento_module, record_expected_response, record_final_response,
-    record_module_input, record_user_goal, step,
+    Conversation, IoValue, SpanGuard, SpanKind, StepType, agento_module, record_expected_response,
+    record_final_response, record_module_input, record_user_goal, step,
 };
 use serde::{Deserialize, Serialize};
 
-use super::calls::Calls;
+use super::calls::Call;
 use super::ingest::ProjectPlan;
 use super::{Pipeline, PipelineError, REVISED_PLAN_FILE, STAGE_3, prompts};
 use crate::plan::PlanStructure;
@@ -44,44 +40,37 @@ pub struct RevisedPlan {
 
 /// Runs stage 3, the last one, in the run the context carrier names.
 #[agento_module(name = "2_Revise-Plan-Stable", final)]
-pub async fn run() -> Result<RevisedPlan, PipelineError> {
-    let pipeline = Pipeline::get()?;
-    pipeline.note_run();
-    let started = Instant::now();
-    pipeline.console.say(&format!(
-        "stage 3/3 {STAGE_3}: revise (Anthropic {} + Gemini {})",
-        pipeline.vendors.anthropic.model(),
-        pipeline.vendors.gemini.model()
-    ));
+pub async fn run(pipeline: &Pipeline) -> Result<RevisedPlan, PipelineError> {
+    let started = pipeline.begin_stage(
+        3,
+        STAGE_3,
+        &format!(
+            "revise (Anthropic {} + Gemini {})",
+            pipeline.vendors.anthropic.model(),
+            pipeline.vendors.gemini.model()
+        ),
+    );
     let project = ProjectPlan::read(pipeline)?;
     record_user_goal(&project.plan.original_goal);
     record_module_input(&project);
     if let Some(expected) = &project.plan.expected_response {
         record_expected_response(expected);
     }
-    let calls = Calls {
-        vendors: &pipeline.vendors,
-    };
-    let revised = further_revise_plan(&calls, &project).await?;
+    let revised = further_revise_plan(pipeline, &project).await?;
     let final_json = serde_json::to_string(&revised).unwrap_or_default();
     record_final_response(&revised);
     let path = pipeline.write_output(REVISED_PLAN_FILE, &revised)?;
-    pipeline.report.stage_time(STAGE_3, started.elapsed());
-    pipeline.console.say(&format!(
-        "  final plan ({} characters) → {}",
-        final_json.chars().count(),
-        Pipeline::show(&path)
-    ));
+    let output = format!("final plan ({} characters)", final_json.chars().count());
+    pipeline.end_stage(STAGE_3, started, &output, &path);
     Ok(revised)
 }
 
 /// Revises every step that has a request, then reviews the whole plan.
 #[step(kind = CHAIN)]
 async fn further_revise_plan(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     project: &ProjectPlan,
 ) -> Result<RevisedPlan, PipelineError> {
-    let pipeline = Pipeline::get()?;
     let mut plan = project.plan.clone();
     let goal = plan.original_goal.clone();
     let todo: Vec<usize> = (0..plan.detailed_outline.len())
@@ -103,7 +92,7 @@ async fn further_revise_plan(
         let conversation = Conversation::new(format!("{}.revise.{i}", run_label(pipeline)));
         let (content, note) = conversation
             .scope(revise_step_with_llms(
-                calls,
+                pipeline,
                 &goal,
                 &step.name,
                 &step.content,
@@ -117,7 +106,7 @@ async fn further_revise_plan(
         plan.detailed_outline[i].content = content;
     }
     drop(progress);
-    let holistic_review = holistic_review(calls, &plan).await?;
+    let holistic_review = holistic_review(pipeline, &plan).await?;
     Ok(RevisedPlan {
         plan,
         holistic_review,
@@ -128,51 +117,42 @@ async fn further_revise_plan(
 /// one step; returns the step's content and how it went.
 #[step(kind = CHAIN, fields(step_name))]
 async fn revise_step_with_llms(
-    calls: &Calls<'_>,
+    pipeline: &Pipeline,
     goal: &str,
     step_name: &str,
     original: &str,
     request: &str,
 ) -> Result<(String, String), PipelineError> {
-    let pipeline = Pipeline::get()?;
+    let calls = pipeline.calls();
     let mut last_draft = String::new();
     let mut last_critique = String::new();
     for iteration in 1..=MAX_ITERATIONS {
+        let prompt = prompts::revision_instruction(goal, step_name, original, request, iteration);
         let instructions = calls
-            .revision_instruction(
-                step_name,
-                &prompts::revision_instruction(goal, step_name, original, request, iteration),
-            )
+            .revision_instruction(Call::new(step_name, &prompt))
             .await?;
         pipeline.report.reply(&instructions);
-        let draft = calls
-            .revision_draft(
-                step_name,
-                &prompts::revision_draft(goal, step_name, original, &instructions.text, iteration),
-            )
-            .await?;
+        let prompt =
+            prompts::revision_draft(goal, step_name, original, &instructions.text, iteration);
+        let draft = calls.revision_draft(Call::new(step_name, &prompt)).await?;
         pipeline.report.reply(&draft);
+        let prompt = prompts::revision_verdict(goal, step_name, request, &draft.text, iteration);
         let verdict_reply = calls
-            .revision_verdict(
-                step_name,
-                &prompts::revision_verdict(goal, step_name, request, &draft.text, iteration),
-            )
+            .revision_verdict(Call::new(step_name, &prompt))
             .await?;
         pipeline.report.reply(&verdict_reply);
         let verdict = Verdict::parse(&verdict_reply.text);
         if verdict.accepted() {
-            let event = event_span(
-                "agento.event.accepted_revision",
+            revision_event(
                 StepType::AcceptedRevision,
-                SpanKind::Chain,
+                Revision {
+                    step_name,
+                    request,
+                    iterations: iteration,
+                },
+                &[(AGENTO_FINAL_CONTENT, &draft.text)],
+                &IoValue::Text(draft.text.clone()),
             );
-            event.set_text(AGENTO_STEP_NAME, step_name);
-            event.set_text(AGENTO_REVISION_REQUEST, request);
-            event.set_text(AGENTO_FINAL_CONTENT, &draft.text);
-            event.set_attribute(KeyValue::new(AGENTO_ITERATIONS_TAKEN, i64::from(iteration)));
-            event.record_input(&IoValue::Text(request.to_owned()));
-            event.record_output(&IoValue::Text(draft.text.clone()));
-            event.set_ok();
             return Ok((
                 draft.text,
                 format!("accepted after {iteration} iteration(s)"),
@@ -181,51 +161,78 @@ async fn revise_step_with_llms(
         last_draft = draft.text;
         last_critique = verdict_reply.text;
     }
-    let event = event_span(
-        "agento.event.timed_out_revision",
+    revision_event(
         StepType::TimedOutRevision,
-        SpanKind::Chain,
+        Revision {
+            step_name,
+            request,
+            iterations: MAX_ITERATIONS,
+        },
+        &[
+            (AGENTO_LAST_ATTEMPTED_DRAFT, &last_draft),
+            (AGENTO_FINAL_CRITIQUE, &last_critique),
+        ],
+        &IoValue::Json(serde_json::json!({
+            "kept": original,
+            "last_attempted_draft": last_draft,
+            "final_critique": last_critique,
+        })),
     );
-    event.set_text(AGENTO_STEP_NAME, step_name);
-    event.set_text(AGENTO_REVISION_REQUEST, request);
-    event.set_text(AGENTO_LAST_ATTEMPTED_DRAFT, &last_draft);
-    event.set_text(AGENTO_FINAL_CRITIQUE, &last_critique);
-    event.set_attribute(KeyValue::new(
-        AGENTO_ITERATIONS_TAKEN,
-        i64::from(MAX_ITERATIONS),
-    ));
-    event.record_input(&IoValue::Text(request.to_owned()));
-    event.record_output(&IoValue::Json(serde_json::json!({
-        "kept": original,
-        "last_attempted_draft": last_draft,
-        "final_critique": last_critique,
-    })));
-    event.set_ok();
     Ok((
         original.to_owned(),
         format!("not accepted in {MAX_ITERATIONS} iterations; original kept"),
     ))
 }
 
+/// What an accepted or timed-out revision event records of its step.
+struct Revision<'a> {
+    step_name: &'a str,
+    request: &'a str,
+    iterations: u32,
+}
+
+/// The event span ending one step's revise loop (`step_type` is
+/// `accepted_revision` or `timed_out_revision`): the step, its request and
+/// the iterations taken, `texts` on top, the request as input and `output`.
+fn revision_event(
+    step_type: StepType,
+    revision: Revision<'_>,
+    texts: &[(&'static str, &str)],
+    output: &IoValue,
+) {
+    let event = event_span(step_type, SpanKind::Chain);
+    event.set_text(AGENTO_STEP_NAME, revision.step_name);
+    event.set_text(AGENTO_REVISION_REQUEST, revision.request);
+    for (key, text) in texts {
+        event.set_text(*key, text);
+    }
+    event.set_attribute(KeyValue::new(
+        AGENTO_ITERATIONS_TAKEN,
+        i64::from(revision.iterations),
+    ));
+    event.record_input(&IoValue::Text(revision.request.to_owned()));
+    event.record_output(output);
+    event.set_ok();
+}
+
 /// The holistic review: an EVALUATOR span carrying the final plan, around one
 /// Anthropic call.
-async fn holistic_review(calls: &Calls<'_>, plan: &PlanStructure) -> Result<String, PipelineError> {
+async fn holistic_review(
+    pipeline: &Pipeline,
+    plan: &PlanStructure,
+) -> Result<String, PipelineError> {
     let plan_json = serde_json::to_string_pretty(plan).unwrap_or_default();
-    let span = event_span(
-        "agento.event.holistic_review",
-        StepType::HolisticReview,
-        SpanKind::Evaluator,
-    );
+    let span = event_span(StepType::HolisticReview, SpanKind::Evaluator);
     span.set_text(AGENTO_FINAL_PLAN_CONTENT, &plan_json);
     span.record_input(&IoValue::Text(plan_json.clone()));
+    let prompt = prompts::holistic_review(&plan.original_goal, &plan_json);
+    let call = Call::new("holistic review", &prompt);
     let result = span
-        .instrument(
-            calls.holistic_review(&prompts::holistic_review(&plan.original_goal, &plan_json)),
-        )
+        .instrument(pipeline.calls().holistic_review(call))
         .await;
     match &result {
         Ok(reply) => {
-            Pipeline::get()?.report.reply(reply);
+            pipeline.report.reply(reply);
             span.record_output(&IoValue::Text(reply.text.clone()));
             span.set_ok();
         }
@@ -241,10 +248,11 @@ fn run_label(pipeline: &Pipeline) -> String {
         .map_or_else(|| "run".to_owned(), |run| run.run_id.to_string())
 }
 
-/// A span for one of the pipeline's events, child of the current span.
-fn event_span(name: &'static str, step_type: StepType, kind: SpanKind) -> SpanGuard {
+/// The span of one of the pipeline's events, `agento.event.<step type>`,
+/// child of the current span.
+fn event_span(step_type: StepType, kind: SpanKind) -> SpanGuard {
     SpanGuard::start_with(
-        name,
+        format!("agento.event.{}", step_type.as_str()),
         kind,
         OtelSpanKind::Internal,
         vec![KeyValue::new(AGENTO_STEP_TYPE, step_type.as_str())],

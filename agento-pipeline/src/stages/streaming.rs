@@ -21,41 +21,24 @@ impl Calls<'_> {
         vendor: Vendor,
         request: &ChatRequest<'_>,
     ) -> Result<Reply, VendorError> {
-        let pipeline = Pipeline::get().ok();
-        if !pipeline.is_some_and(|p| p.stream) {
-            return match vendor {
-                Vendor::Gemini => self.vendors.gemini.chat(request).await,
-                Vendor::OpenAi => self.vendors.openai.chat(request).await,
-                Vendor::Anthropic => self.vendors.anthropic.chat(request).await,
-            };
+        let Pipeline {
+            vendors,
+            console,
+            stream,
+            ..
+        } = self.pipeline;
+        if !stream {
+            return vendors.chat(vendor, request).await;
         }
         let started = Instant::now();
-        let (stream, model) = match vendor {
-            Vendor::Gemini => (
-                self.vendors.gemini.chat_stream(request).await?,
-                self.vendors.gemini.model(),
-            ),
-            Vendor::OpenAi => (
-                self.vendors.openai.chat_stream(request).await?,
-                self.vendors.openai.model(),
-            ),
-            Vendor::Anthropic => (
-                self.vendors.anthropic.chat_stream(request).await?,
-                self.vendors.anthropic.model(),
-            ),
-        };
-        let console = pipeline.map(|p| &p.console);
-        if let Some(console) = console {
-            console.stream_start();
-        }
+        let stream = vendors.chat_stream(vendor, request).await?;
+        console.stream_start();
         let mut first_chunk = None;
         let mut chunks = 0_u64;
-        let reply = collect(vendor, model, stream, |text| {
+        let reply = collect(vendor, vendors.model(vendor), stream, |text| {
             chunks += 1;
             first_chunk.get_or_insert_with(|| started.elapsed().as_secs_f64());
-            if let Some(console) = console {
-                console.stream_text(text);
-            }
+            console.stream_text(text);
         })
         .await;
         record_streamed(first_chunk, chunks);

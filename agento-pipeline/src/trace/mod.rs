@@ -14,27 +14,35 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
-pub use agento::archive::{
-    Archive, Attr, LoadError, Placed, SpanRecord, Trace, Tree, count_spans, latest, load, parse,
-};
-pub use validate::Contract;
+pub use agento::archive::{Archive, Attr, LoadError, SpanRecord, Trace, load, parse};
+pub(crate) use agento::archive::{Placed, Tree, count_spans, latest};
+use validate::Contract;
+
+/// Which trace to look at: an archive file (or the newest) and, when it
+/// holds several, which of its traces.
+#[derive(Debug, Args)]
+pub(crate) struct TraceArgs {
+    /// The archive.
+    #[arg(required_unless_present = "latest")]
+    file: Option<PathBuf>,
+    /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
+    #[arg(long, conflicts_with = "file")]
+    latest: bool,
+    /// The trace, when the file holds several (a prefix of its id).
+    #[arg(long)]
+    trace: Option<String>,
+}
 
 /// `agento trace ...`.
 #[derive(Debug, Subcommand)]
-pub enum TraceCommand {
+pub(crate) enum TraceCommand {
     /// The span tree: kinds, durations, statuses, vendors, tokens, retries.
     Show {
-        /// The archive.
-        #[arg(required_unless_present = "latest")]
-        file: Option<PathBuf>,
-        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
-        #[arg(long, conflicts_with = "file")]
-        latest: bool,
-        /// The trace to show, when the file holds several (a prefix of its id).
-        #[arg(long)]
-        trace: Option<String>,
+        /// Which trace.
+        #[command(flatten)]
+        which: TraceArgs,
         /// Also print every attribute.
         #[arg(long)]
         attrs: bool,
@@ -44,30 +52,18 @@ pub enum TraceCommand {
     },
     /// A self-contained HTML report: waterfall, tokens and latency, the plan before and after.
     Report {
-        /// The archive.
-        #[arg(required_unless_present = "latest")]
-        file: Option<PathBuf>,
-        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
-        #[arg(long, conflicts_with = "file")]
-        latest: bool,
+        /// Which trace.
+        #[command(flatten)]
+        which: TraceArgs,
         /// Where to write the HTML.
         #[arg(short, long, default_value = "run.html")]
         output: PathBuf,
-        /// The trace to report, when the file holds several.
-        #[arg(long)]
-        trace: Option<String>,
     },
     /// Checks an archive against the trace contract; exit 1 on any violation.
     Validate {
-        /// The archive.
-        #[arg(required_unless_present = "latest")]
-        file: Option<PathBuf>,
-        /// Use the newest archive in $AGENTO_DATA_DIR (default ./data).
-        #[arg(long, conflicts_with = "file")]
-        latest: bool,
-        /// The trace to check, when the file holds several.
-        #[arg(long)]
-        trace: Option<String>,
+        /// Which trace.
+        #[command(flatten)]
+        which: TraceArgs,
         /// `general` (any application), `agento` (the pipeline's contract on
         /// top), or `auto`: `agento` when the trace is an Agento pipeline run.
         #[arg(long, value_enum, default_value_t = Contract::Auto)]
@@ -85,15 +81,12 @@ fn resolve(file: Option<PathBuf>) -> Result<PathBuf, String> {
     latest(&dir).ok_or_else(|| format!("no agento_run_*.otlp.json in {}", dir.display()))
 }
 
-/// Loads the archive `file` (or the newest, for `--latest`), reports its
-/// unreadable lines on stderr, picks the trace `id` in it, and runs `f` on
+/// Loads the archive `which` names (or the newest, for `--latest`), reports
+/// its unreadable lines on stderr, picks the trace in it, and runs `f` on
 /// both; errors are reported with exit code 2.
-fn with_trace(
-    file: Option<PathBuf>,
-    id: Option<&str>,
-    f: impl FnOnce(&Archive, &Trace) -> ExitCode,
-) -> ExitCode {
-    let archive = match resolve(file).and_then(|path| load(&path).map_err(|e| e.to_string())) {
+fn with_trace(which: TraceArgs, f: impl FnOnce(&Archive, &Trace) -> ExitCode) -> ExitCode {
+    let archive = match resolve(which.file).and_then(|path| load(&path).map_err(|e| e.to_string()))
+    {
         Ok(archive) => archive,
         Err(message) => return output::fail(&message),
     };
@@ -103,14 +96,14 @@ fn with_trace(
             archive.path.display()
         ));
     }
-    match pick(&archive, id) {
+    match pick(&archive, which.trace.as_deref()) {
         Ok(trace) => f(&archive, trace),
         Err(message) => output::fail(&message),
     }
 }
 
 /// The trace `id` of `archive` (a prefix is enough), or the only one.
-pub fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, String> {
+fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, String> {
     let path = archive.path.display();
     match id {
         Some(id) => {
@@ -157,15 +150,9 @@ pub fn pick<'a>(archive: &'a Archive, id: Option<&str>) -> Result<&'a Trace, Str
 }
 
 /// Runs a `trace` subcommand.
-pub fn run(command: TraceCommand) -> ExitCode {
+pub(crate) fn run(command: TraceCommand) -> ExitCode {
     match command {
-        TraceCommand::Show {
-            file,
-            latest: _,
-            trace,
-            attrs,
-            json,
-        } => with_trace(file, trace.as_deref(), |_, trace| {
+        TraceCommand::Show { which, attrs, json } => with_trace(which, |_, trace| {
             let text = if json {
                 format!("{:#}\n", show::summary(trace))
             } else {
@@ -177,30 +164,24 @@ pub fn run(command: TraceCommand) -> ExitCode {
             };
             output::print(&text, ExitCode::SUCCESS)
         }),
-        TraceCommand::Report {
-            file,
-            latest: _,
-            output,
-            trace,
-        } => with_trace(file, trace.as_deref(), |_, trace| {
-            match std::fs::write(&output, report::render(trace)) {
-                Ok(()) => {
-                    output::warn(&format!(
-                        "report of trace {} → {}",
-                        trace.id,
-                        output.display()
-                    ));
-                    ExitCode::SUCCESS
+        TraceCommand::Report { which, output } => {
+            with_trace(which, |_, trace| {
+                match std::fs::write(&output, report::render(trace)) {
+                    Ok(()) => {
+                        output::warn(&format!(
+                            "report of trace {} → {}",
+                            trace.id,
+                            output.display()
+                        ));
+                        ExitCode::SUCCESS
+                    }
+                    Err(error) => {
+                        output::fail(&format!("cannot write {}: {error}", output.display()))
+                    }
                 }
-                Err(error) => output::fail(&format!("cannot write {}: {error}", output.display())),
-            }
-        }),
-        TraceCommand::Validate {
-            file,
-            latest: _,
-            trace,
-            contract,
-        } => with_trace(file, trace.as_deref(), |archive, trace| {
+            })
+        }
+        TraceCommand::Validate { which, contract } => with_trace(which, |archive, trace| {
             let contract = contract.resolve(trace);
             let violations = validate::validate_with(archive, trace, contract);
             if violations.is_empty() {

@@ -4,16 +4,17 @@
 
 use std::fmt::Write;
 
+use agento::StepType;
+use agento::attributes::{
+    AGENT_FINAL_RESPONSE, AGENTO_STEP_TYPE, GEN_AI_RESPONSE_CONTENT, GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS, USER_GOAL,
+};
+
 use super::show::vendor_totals;
 use super::{SpanRecord, Trace, Tree};
 
 /// Escapes text for HTML (every archive string is untrusted input).
-///
-/// ```
-/// use agento_pipeline::trace::report::escape;
-/// assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
-/// ```
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -154,61 +155,12 @@ pub fn render(trace: &Trace) -> String {
         })
         .collect();
     let latency: Vec<(String, f64)> = totals.iter().map(|(v, t)| (v.clone(), t.ms)).collect();
-    let modules: Vec<(usize, &SpanRecord)> = trace
-        .spans
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            s.name.starts_with("agento.module.")
-                || (s.parent_span_id.is_empty() && s.name != "agento.pipeline")
-        })
-        .collect();
-    let stage_time: Vec<(String, f64)> = modules
-        .iter()
-        .map(|(_, s)| {
-            (
-                s.name.trim_start_matches("agento.module.").to_owned(),
-                s.duration_ms(),
-            )
-        })
-        .collect();
-    let stage_tokens: Vec<(String, f64)> = modules
-        .iter()
-        .map(|&(index, module)| {
-            let sum: i64 = tree
-                .subtree(index)
-                .iter()
-                .map(|p| &trace.spans[p.index])
-                .filter(|s| s.is_llm_call())
-                .map(|s| {
-                    s.int("gen_ai.usage.input_tokens")
-                        .unwrap_or(0)
-                        .saturating_add(s.int("gen_ai.usage.output_tokens").unwrap_or(0))
-                })
-                .fold(0, i64::saturating_add);
-            (
-                module.name.trim_start_matches("agento.module.").to_owned(),
-                sum as f64,
-            )
-        })
-        .collect();
-    let before = trace
-        .spans
-        .iter()
-        .filter(|s| {
-            s.is_llm_call() && s.text("agento.step_type") == Some("plan") && s.status_code != 2
-        })
-        .find_map(|s| s.text("gen_ai.response.content"))
-        .map_or_else(|| "(no plan span)".to_owned(), pretty);
-    let after = trace
-        .spans
-        .iter()
-        .find_map(|s| s.text("agent.final_response"))
-        .map_or_else(|| "(no final response)".to_owned(), pretty);
+    let (stage_time, stage_tokens) = stages(trace, &tree);
+    let (before, after) = plans(trace);
     let goal = trace
         .spans
         .iter()
-        .find_map(|s| s.text("user_goal"))
+        .find_map(|s| s.text(USER_GOAL))
         .unwrap_or("");
     let errors = trace.spans.iter().filter(|s| s.status_code == 2).count();
     format!(
@@ -247,9 +199,80 @@ pre{{background:#f8f9fa;border:1px solid #dee2e6;padding:8px;white-space:pre-wra
     )
 }
 
+/// One bar chart's data: a label and a value per bar.
+type Series = Vec<(String, f64)>;
+
+/// Time and tokens per stage (module span).
+fn stages(trace: &Trace, tree: &Tree) -> (Series, Series) {
+    let modules: Vec<(usize, &SpanRecord)> = trace
+        .spans
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.name.starts_with("agento.module.")
+                || (s.parent_span_id.is_empty() && s.name != "agento.pipeline")
+        })
+        .collect();
+    let stage_time: Series = modules
+        .iter()
+        .map(|(_, s)| {
+            (
+                s.name.trim_start_matches("agento.module.").to_owned(),
+                s.duration_ms(),
+            )
+        })
+        .collect();
+    let stage_tokens: Series = modules
+        .iter()
+        .map(|&(index, module)| {
+            let sum: i64 = tree
+                .subtree(index)
+                .iter()
+                .map(|p| &trace.spans[p.index])
+                .filter(|s| s.is_llm_call())
+                .map(|s| {
+                    s.int(GEN_AI_USAGE_INPUT_TOKENS)
+                        .unwrap_or(0)
+                        .saturating_add(s.int(GEN_AI_USAGE_OUTPUT_TOKENS).unwrap_or(0))
+                })
+                .fold(0, i64::saturating_add);
+            (
+                module.name.trim_start_matches("agento.module.").to_owned(),
+                sum as f64,
+            )
+        })
+        .collect();
+    (stage_time, stage_tokens)
+}
+
+/// The first plan (stage 1's reply) and the final response, pretty-printed.
+fn plans(trace: &Trace) -> (String, String) {
+    let before = trace
+        .spans
+        .iter()
+        .filter(|s| {
+            s.is_llm_call()
+                && s.text(AGENTO_STEP_TYPE) == Some(StepType::Plan.as_str())
+                && s.status_code != 2
+        })
+        .find_map(|s| s.text(GEN_AI_RESPONSE_CONTENT))
+        .map_or_else(|| "(no plan span)".to_owned(), pretty);
+    let after = trace
+        .spans
+        .iter()
+        .find_map(|s| s.text(AGENT_FINAL_RESPONSE))
+        .map_or_else(|| "(no final response)".to_owned(), pretty);
+    (before, after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_covers_the_html_specials() {
+        assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+    }
     use crate::trace::{Attr, SpanRecord, Trace};
 
     #[test]

@@ -3,13 +3,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use agento::attributes::{
+    AGENTO_STEP_NAME, AGENTO_STEP_TYPE, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM,
+    GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, RETRY_ATTEMPT, RETRY_MAX_ATTEMPTS,
+};
 use serde_json::json;
 
 use super::{Attr, Placed, SpanRecord, Trace, Tree};
 
 /// Totals of one vendor.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct VendorTotals {
+pub(crate) struct VendorTotals {
     /// LLM calls (attempts).
     pub calls: u64,
     /// Input tokens.
@@ -21,18 +25,18 @@ pub struct VendorTotals {
 }
 
 /// The per-vendor totals of `trace`.
-pub fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
+pub(crate) fn vendor_totals(trace: &Trace) -> BTreeMap<String, VendorTotals> {
     let mut totals: BTreeMap<String, VendorTotals> = BTreeMap::new();
     for span in trace.spans.iter().filter(|s| s.is_llm_call()) {
-        let vendor = span.text("gen_ai.system").unwrap_or("unknown").to_owned();
+        let vendor = span.text(GEN_AI_SYSTEM).unwrap_or("unknown").to_owned();
         let entry = totals.entry(vendor).or_default();
         entry.calls += 1;
         entry.input_tokens = entry
             .input_tokens
-            .saturating_add(span.int("gen_ai.usage.input_tokens").unwrap_or(0));
+            .saturating_add(span.int(GEN_AI_USAGE_INPUT_TOKENS).unwrap_or(0));
         entry.output_tokens = entry
             .output_tokens
-            .saturating_add(span.int("gen_ai.usage.output_tokens").unwrap_or(0));
+            .saturating_add(span.int(GEN_AI_USAGE_OUTPUT_TOKENS).unwrap_or(0));
         entry.ms += span.duration_ms();
     }
     totals
@@ -67,10 +71,10 @@ fn line(span: &SpanRecord, style: Style) -> String {
         span.oi_kind(),
         span.duration_ms()
     );
-    if let Some(system) = span.text("gen_ai.system") {
+    if let Some(system) = span.text(GEN_AI_SYSTEM) {
         match span
-            .text("gen_ai.response.model")
-            .or_else(|| span.text("gen_ai.request.model"))
+            .text(GEN_AI_RESPONSE_MODEL)
+            .or_else(|| span.text(GEN_AI_REQUEST_MODEL))
         {
             Some(model) => {
                 let _ = write!(text, " {system}/{model}");
@@ -80,24 +84,22 @@ fn line(span: &SpanRecord, style: Style) -> String {
             }
         }
     }
-    if let Some(step) = span.text("agento.step_name") {
+    if let Some(step) = span.text(AGENTO_STEP_NAME) {
         let _ = write!(text, " «{step}»");
     }
     if let (Some(i), Some(o)) = (
-        span.attr("gen_ai.usage.input_tokens")
-            .and_then(Attr::as_int),
-        span.attr("gen_ai.usage.output_tokens")
-            .and_then(Attr::as_int),
+        span.attr(GEN_AI_USAGE_INPUT_TOKENS).and_then(Attr::as_int),
+        span.attr(GEN_AI_USAGE_OUTPUT_TOKENS).and_then(Attr::as_int),
     ) {
         let _ = write!(text, " tokens {i}→{o}");
     }
-    if let Some(attempt) = span.attr("retry.attempt").and_then(Attr::as_int) {
+    if let Some(attempt) = span.attr(RETRY_ATTEMPT).and_then(Attr::as_int) {
         let _ = write!(text, " attempt {attempt}");
     }
-    if let Some(max) = span.attr("retry.max_attempts").and_then(Attr::as_int) {
+    if let Some(max) = span.attr(RETRY_MAX_ATTEMPTS).and_then(Attr::as_int) {
         let _ = write!(text, " (max {max} attempts)");
     }
-    if let Some(step_type) = span.text("agento.step_type") {
+    if let Some(step_type) = span.text(AGENTO_STEP_TYPE) {
         let _ = write!(text, " {step_type}");
     }
     if span
@@ -116,7 +118,7 @@ fn line(span: &SpanRecord, style: Style) -> String {
 
 /// Tree lines are indented for at most this many levels; deeper spans are
 /// drawn at this indentation with a `⋯ depth N ⋯` marker.
-pub const MAX_DRAWN_DEPTH: usize = 32;
+pub(crate) const MAX_DRAWN_DEPTH: usize = 32;
 
 /// The tree-drawing prefixes of a span at `depth` whose ancestors' "last
 /// child" flags are `lasts[1..depth]` and its own `lasts[depth]`: one for its
@@ -212,7 +214,7 @@ pub fn render(trace: &Trace, style: Style) -> String {
 }
 
 /// A cycle of span indexes as `a → b → a` (span ids, each span's parent next).
-pub fn cycle_text(trace: &Trace, cycle: &[usize]) -> String {
+pub(crate) fn cycle_text(trace: &Trace, cycle: &[usize]) -> String {
     let mut ids: Vec<&str> = cycle
         .iter()
         .map(|&i| trace.spans[i].span_id.as_str())

@@ -12,27 +12,33 @@
 use std::collections::HashSet;
 
 use agento::StepType;
+use agento::attributes::{
+    AGENT_FINAL_RESPONSE, AGENTO_STEP_TYPE, ERROR_TYPE, GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_RESPONSE_MODEL, GEN_AI_SYSTEM,
+    GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS, USER_GOAL,
+};
+use agento::attributes::{genai, openinference as oi};
 
 use super::{Archive, Attr, SpanRecord, Trace, Tree};
 use crate::stages::{STAGE_1, STAGE_2, STAGE_3};
 
 /// The longest text an attribute may hold: 8000 characters + the marker.
-pub const MAX_TEXT_CHARS: usize = 8192;
+pub(crate) const MAX_TEXT_CHARS: usize = 8192;
 
 /// Attribute keys that name an LLM span's model, in any convention
 /// (OpenTelemetry GenAI, OpenInference).
-pub const MODEL_KEYS: [&str; 3] = [
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "llm.model_name",
+pub(crate) const MODEL_KEYS: [&str; 3] = [
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_MODEL,
+    oi::LLM_MODEL_NAME,
 ];
 
 /// Attribute keys that name an LLM span's provider, in any convention.
-pub const PROVIDER_KEYS: [&str; 4] = [
-    "gen_ai.provider.name",
-    "gen_ai.system",
-    "llm.provider",
-    "llm.system",
+pub(crate) const PROVIDER_KEYS: [&str; 4] = [
+    genai::GEN_AI_PROVIDER_NAME,
+    GEN_AI_SYSTEM,
+    oi::LLM_PROVIDER,
+    oi::LLM_SYSTEM,
 ];
 
 /// Which contract a trace is checked against.
@@ -114,7 +120,7 @@ pub fn validate_with(archive: &Archive, trace: &Trace, contract: Contract) -> Ve
 }
 
 /// Checks one trace against `contract`.
-pub fn validate_trace(trace: &Trace, contract: Contract) -> Vec<Violation> {
+pub(crate) fn validate_trace(trace: &Trace, contract: Contract) -> Vec<Violation> {
     let tree = trace.tree();
     let mut out = general(trace, &tree);
     if contract.resolve(trace) == Contract::Agento {
@@ -188,64 +194,73 @@ fn general(trace: &Trace, tree: &Tree) -> Vec<Violation> {
         _ => tree.reachable().iter().map(|p| p.index).collect(),
     };
     for (i, span) in trace.spans.iter().enumerate() {
-        let at = span.label();
-        if !is_hex(&span.span_id, 16) {
+        general_span(span, i, tree, &reached, &mut out);
+    }
+    out
+}
+
+/// The ids, place in the tree, sizes and conventions of span `i`.
+fn general_span(
+    span: &SpanRecord,
+    i: usize,
+    tree: &Tree,
+    reached: &HashSet<usize>,
+    out: &mut Vec<Violation>,
+) {
+    let at = span.label();
+    if !is_hex(&span.span_id, 16) {
+        out.push(violation(
+            at.clone(),
+            "its span id is not 16 hex digits (not all zero)",
+        ));
+    }
+    if !span.parent_span_id.is_empty() {
+        if !is_hex(&span.parent_span_id, 16) {
             out.push(violation(
                 at.clone(),
-                "its span id is not 16 hex digits (not all zero)",
+                "its parent span id is not 16 hex digits (not all zero)",
             ));
-        }
-        if !span.parent_span_id.is_empty() {
-            if !is_hex(&span.parent_span_id, 16) {
-                out.push(violation(
-                    at.clone(),
-                    "its parent span id is not 16 hex digits (not all zero)",
-                ));
-            } else if tree.parent(i).is_none() {
-                out.push(violation(
-                    at.clone(),
-                    format!("its parent {} is not in the file", span.parent_span_id),
-                ));
-            }
-        }
-        if !reached.contains(&i) {
-            out.push(violation(at.clone(), "not reachable from the root"));
-        }
-        if span.attributes.iter().any(|(key, _)| key.is_empty()) {
+        } else if tree.parent(i).is_none() {
             out.push(violation(
                 at.clone(),
-                format!("an attribute without a key (line {})", span.line),
+                format!("its parent {} is not in the file", span.parent_span_id),
             ));
         }
-        for (key, value) in &span.attributes {
-            if let Some(text) = value.as_text() {
-                let chars = text.chars().count();
-                if chars > MAX_TEXT_CHARS {
-                    out.push(violation(
-                        at.clone(),
-                        format!(
-                            "`{key}` holds {chars} characters, over the {MAX_TEXT_CHARS} limit"
-                        ),
-                    ));
-                }
-            }
-        }
-        if span.is_llm_call() {
-            if !MODEL_KEYS.iter().any(|k| span.text(k).is_some()) {
+    }
+    if !reached.contains(&i) {
+        out.push(violation(at.clone(), "not reachable from the root"));
+    }
+    if span.attributes.iter().any(|(key, _)| key.is_empty()) {
+        out.push(violation(
+            at.clone(),
+            format!("an attribute without a key (line {})", span.line),
+        ));
+    }
+    for (key, value) in &span.attributes {
+        if let Some(text) = value.as_text() {
+            let chars = text.chars().count();
+            if chars > MAX_TEXT_CHARS {
                 out.push(violation(
                     at.clone(),
-                    format!("LLM span without a model (one of {MODEL_KEYS:?})"),
-                ));
-            }
-            if !PROVIDER_KEYS.iter().any(|k| span.text(k).is_some()) {
-                out.push(violation(
-                    at,
-                    format!("LLM span without a provider (one of {PROVIDER_KEYS:?})"),
+                    format!("`{key}` holds {chars} characters, over the {MAX_TEXT_CHARS} limit"),
                 ));
             }
         }
     }
-    out
+    if span.is_llm_call() {
+        if !MODEL_KEYS.iter().any(|k| span.text(k).is_some()) {
+            out.push(violation(
+                at.clone(),
+                format!("LLM span without a model (one of {MODEL_KEYS:?})"),
+            ));
+        }
+        if !PROVIDER_KEYS.iter().any(|k| span.text(k).is_some()) {
+            out.push(violation(
+                at,
+                format!("LLM span without a provider (one of {PROVIDER_KEYS:?})"),
+            ));
+        }
+    }
 }
 
 /// The Agento pipeline's own contract.
@@ -257,7 +272,7 @@ fn agento(trace: &Trace, tree: &Tree) -> Vec<Violation> {
     let roots = trace.roots();
     if let [root] = roots.as_slice() {
         let is_first_module =
-            |s: &SpanRecord| s.oi_kind() == "AGENT" && s.text("user_goal").is_some();
+            |s: &SpanRecord| s.oi_kind() == "AGENT" && s.text(USER_GOAL).is_some();
         let first_child = tree
             .tops()
             .iter()
@@ -274,7 +289,7 @@ fn agento(trace: &Trace, tree: &Tree) -> Vec<Violation> {
     let finals = trace
         .spans
         .iter()
-        .filter(|s| s.attr("agent.final_response").is_some())
+        .filter(|s| s.attr(AGENT_FINAL_RESPONSE).is_some())
         .count();
     if finals != 1 {
         out.push(violation(
@@ -287,10 +302,10 @@ fn agento(trace: &Trace, tree: &Tree) -> Vec<Violation> {
 
 fn agento_span(span: &SpanRecord, out: &mut Vec<Violation>) {
     let at = span.label();
-    if span.status_code == 2 && span.attr("error.type").is_none() {
+    if span.status_code == 2 && span.attr(ERROR_TYPE).is_none() {
         out.push(violation(at.clone(), "status ERROR without `error.type`"));
     }
-    if let Some(step_type) = span.text("agento.step_type")
+    if let Some(step_type) = span.text(AGENTO_STEP_TYPE)
         && step_type.parse::<StepType>().is_err()
     {
         let known: Vec<&str> = StepType::ALL.iter().map(|t| t.as_str()).collect();
@@ -302,11 +317,7 @@ fn agento_span(span: &SpanRecord, out: &mut Vec<Violation>) {
     if !span.is_llm_call() {
         return;
     }
-    for key in [
-        "gen_ai.system",
-        "gen_ai.operation.name",
-        "gen_ai.request.model",
-    ] {
+    for key in [GEN_AI_SYSTEM, GEN_AI_OPERATION_NAME, GEN_AI_REQUEST_MODEL] {
         if span.text(key).is_none() {
             out.push(violation(at.clone(), format!("LLM span without `{key}`")));
         }
@@ -314,13 +325,13 @@ fn agento_span(span: &SpanRecord, out: &mut Vec<Violation>) {
     if span.status_code == 2 {
         return;
     }
-    if span.text("gen_ai.response.model").is_none() {
+    if span.text(GEN_AI_RESPONSE_MODEL).is_none() {
         out.push(violation(
             at.clone(),
             "LLM span without `gen_ai.response.model`",
         ));
     }
-    for key in ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"] {
+    for key in [GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS] {
         if span.int(key).is_none() {
             out.push(violation(
                 at.clone(),
@@ -329,7 +340,7 @@ fn agento_span(span: &SpanRecord, out: &mut Vec<Violation>) {
         }
     }
     if !matches!(
-        span.attr("gen_ai.response.finish_reasons"),
+        span.attr(GEN_AI_RESPONSE_FINISH_REASONS),
         Some(Attr::List(_))
     ) {
         out.push(violation(

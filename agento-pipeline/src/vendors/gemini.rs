@@ -4,17 +4,21 @@
 //! safety, recitation or prohibited content is [`VendorError::Blocked`]
 //! naming the reason, with the usage and response id Gemini did send.
 
+use reqwest::RequestBuilder;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Exchange, Prepared, client, key, secret_header};
+use super::client::{Api, vendor_client};
+use super::http::secret_header;
 use super::{ChatRequest, GeminiUsage, Reply, Usage, Vendor, VendorConfig, VendorError};
 
-/// A Gemini client.
-#[derive(Debug, Clone)]
-pub struct GeminiClient {
-    pub(super) config: VendorConfig,
-    http: reqwest::Client,
-}
+vendor_client!(
+    /// A Gemini client.
+    GeminiClient,
+    Gemini
+);
+
+/// Gemini's `generateContent` API.
+struct Gemini;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -96,36 +100,33 @@ struct AnswerPart {
     text: String,
 }
 
-impl GeminiClient {
-    /// A client for `config`.
-    pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
-        let http = client(Vendor::Gemini, config.timeout)?;
-        Ok(Self { config, http })
-    }
+impl Api for Gemini {
+    const VENDOR: Vendor = Vendor::Gemini;
+    type Answer = Answer;
 
-    /// The model this client asks.
-    pub fn model(&self) -> &str {
-        &self.config.model
-    }
-
-    /// The HTTP request and JSON body of one `generateContent` call; `stream`
-    /// calls `streamGenerateContent?alt=sse` instead.
-    pub(super) fn prepare<'a>(
-        &'a self,
-        request: &ChatRequest<'_>,
-        stream: bool,
-    ) -> Result<Prepared<'a>, VendorError> {
-        let key = key(Vendor::Gemini, self.config.api_key.as_deref())?;
+    /// `stream` calls `streamGenerateContent?alt=sse` instead.
+    fn url(config: &VendorConfig, stream: bool) -> String {
         let method = if stream {
             "streamGenerateContent?alt=sse"
         } else {
             "generateContent"
         };
-        let url = format!(
+        format!(
             "{}/v1beta/models/{}:{method}",
-            self.config.base_url, self.config.model
-        );
-        let body = Body {
+            config.base_url, config.model
+        )
+    }
+
+    fn authorize(http: RequestBuilder, key: &str) -> Result<RequestBuilder, VendorError> {
+        Ok(http.header("x-goog-api-key", secret_header(Vendor::Gemini, key)?))
+    }
+
+    fn body(
+        _config: &VendorConfig,
+        request: &ChatRequest<'_>,
+        _stream: bool,
+    ) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(Body {
             contents: [Content {
                 role: "user",
                 parts: [Part {
@@ -141,29 +142,10 @@ impl GeminiClient {
                 response_mime_type: request.json_schema.map(|_| "application/json"),
                 response_json_schema: request.json_schema,
             },
-        };
-        let body = serde_json::to_value(&body).map_err(|error| VendorError::Setup {
-            vendor: Vendor::Gemini,
-            message: error.to_string(),
-        })?;
-        let http = self
-            .http
-            .post(url)
-            .header("x-goog-api-key", secret_header(Vendor::Gemini, key)?);
-        Ok(Prepared {
-            http,
-            body,
-            exchange: Exchange {
-                vendor: Vendor::Gemini,
-                key,
-                config: &self.config,
-            },
         })
     }
 
-    /// One `generateContent` call.
-    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
-        let answer: Answer = self.prepare(request, false)?.post().await?;
+    fn reply(answer: Answer, model: &str) -> Result<Reply, VendorError> {
         let first = answer.candidates.first();
         let text = first
             .and_then(|c| c.content.as_ref())
@@ -198,9 +180,7 @@ impl GeminiClient {
         let reply = Reply {
             vendor: Vendor::Gemini,
             text,
-            model: answer
-                .model_version
-                .unwrap_or_else(|| self.config.model.clone()),
+            model: answer.model_version.unwrap_or_else(|| model.to_owned()),
             finish_reasons: answer
                 .candidates
                 .iter()

@@ -16,6 +16,7 @@
 //! ```
 
 mod anthropic;
+mod client;
 mod config;
 mod error;
 mod gemini;
@@ -32,10 +33,8 @@ pub use config::{ConfigError, VendorConfig, VendorsConfig};
 pub use error::VendorError;
 pub use gemini::GeminiClient;
 pub use openai::OpenAiClient;
-pub use params::{
-    CallParams, TemperatureSetting, Wanted, resolve, takes_temperature, temperature_var,
-    unsupported_parameter,
-};
+use params::resolve;
+pub use params::{CallParams, TemperatureSetting, Wanted};
 pub use stream::{Chunk, ChunkStream};
 pub use usage::{
     AnthropicUsage, GeminiUsage, OpenAiCompletionDetails, OpenAiPromptDetails, OpenAiUsage, Usage,
@@ -132,7 +131,7 @@ impl<'a> ChatRequest<'a> {
 }
 
 /// Finish reasons meaning the answer was cut off at the output limit.
-pub const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
+const CUT_OFF_REASONS: [&str; 3] = ["length", "max_tokens", "MAX_TOKENS"];
 
 /// One vendor answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +192,27 @@ impl LlmResponse for Reply {
     }
 }
 
+/// `$use` with `$client` bound to the client of `$vendor` in `$vendors`
+/// (the clients are different types, so the choice is a `match`).
+macro_rules! on_client {
+    ($vendors:expr, $vendor:expr, $client:ident => $use:expr) => {
+        match $vendor {
+            Vendor::Gemini => {
+                let $client = &$vendors.gemini;
+                $use
+            }
+            Vendor::OpenAi => {
+                let $client = &$vendors.openai;
+                $use
+            }
+            Vendor::Anthropic => {
+                let $client = &$vendors.anthropic;
+                $use
+            }
+        }
+    };
+}
+
 /// The three clients.
 #[derive(Debug, Clone)]
 pub struct Vendors {
@@ -206,15 +226,39 @@ pub struct Vendors {
 
 impl Vendors {
     /// The parameters a call that wants `wanted` sends to `vendor`'s
-    /// configured model: its temperature rule and `<VENDOR>_TEMPERATURE`
-    /// applied (see [`resolve`]).
+    /// configured model: the model's temperature rule (OpenAI's reasoning
+    /// models and Anthropic's take none) and `<VENDOR>_TEMPERATURE`
+    /// ([`TemperatureSetting`]) applied.
     pub fn params(&self, vendor: Vendor, wanted: Wanted) -> CallParams {
-        let config = match vendor {
-            Vendor::Gemini => &self.gemini.config,
-            Vendor::OpenAi => &self.openai.config,
-            Vendor::Anthropic => &self.anthropic.config,
-        };
+        let config = &self.connection(vendor).config;
         resolve(vendor, &config.model, config.temperature, wanted)
+    }
+
+    /// The model `vendor`'s client asks.
+    pub fn model(&self, vendor: Vendor) -> &str {
+        &self.connection(vendor).config.model
+    }
+
+    /// One whole call of `vendor`.
+    pub async fn chat(
+        &self,
+        vendor: Vendor,
+        request: &ChatRequest<'_>,
+    ) -> Result<Reply, VendorError> {
+        on_client!(self, vendor, client => client.chat(request).await)
+    }
+
+    /// One streamed call of `vendor`.
+    pub async fn chat_stream(
+        &self,
+        vendor: Vendor,
+        request: &ChatRequest<'_>,
+    ) -> Result<ChunkStream, VendorError> {
+        on_client!(self, vendor, client => client.chat_stream(request).await)
+    }
+
+    fn connection(&self, vendor: Vendor) -> &client::Connection {
+        on_client!(self, vendor, client => &client.connection)
     }
 
     /// Builds the three clients.

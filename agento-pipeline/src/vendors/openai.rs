@@ -2,20 +2,24 @@
 //! any OpenAI-compatible server named by `OPENAI_BASE_URL`. A
 //! `content_filter` finish is [`VendorError::Blocked`].
 
+use reqwest::RequestBuilder;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Exchange, Prepared, client, key, secret_header};
+use super::client::{Api, Message, vendor_client};
+use super::http::secret_header;
 use super::{
     ChatRequest, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError, blocked_if,
 };
 
-/// An OpenAI client.
-#[derive(Debug, Clone)]
-pub struct OpenAiClient {
-    pub(super) config: VendorConfig,
-    http: reqwest::Client,
-}
+vendor_client!(
+    /// An OpenAI client.
+    OpenAiClient,
+    OpenAi
+);
+
+/// OpenAI's Chat Completions API.
+struct OpenAi;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -25,12 +29,6 @@ struct Body<'a> {
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_completion_tokens: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -55,27 +53,28 @@ struct AnswerMessage {
     refusal: Option<String>,
 }
 
-impl OpenAiClient {
-    /// A client for `config`.
-    pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
-        let http = client(Vendor::OpenAi, config.timeout)?;
-        Ok(Self { config, http })
+impl Api for OpenAi {
+    const VENDOR: Vendor = Vendor::OpenAi;
+    type Answer = Answer;
+
+    fn url(config: &VendorConfig, _stream: bool) -> String {
+        format!("{}/chat/completions", config.base_url)
     }
 
-    /// The model this client asks.
-    pub fn model(&self) -> &str {
-        &self.config.model
+    fn authorize(http: RequestBuilder, key: &str) -> Result<RequestBuilder, VendorError> {
+        Ok(http.header(
+            AUTHORIZATION,
+            secret_header(Vendor::OpenAi, &format!("Bearer {key}"))?,
+        ))
     }
 
-    /// The HTTP request and JSON body of one chat completion; `stream` asks
-    /// for server-sent events with the usage in the last chunk
+    /// `stream` asks for server-sent events with the usage in the last chunk
     /// (`stream: true`, `stream_options.include_usage`).
-    pub(super) fn prepare<'a>(
-        &'a self,
+    fn body(
+        config: &VendorConfig,
         request: &ChatRequest<'_>,
         stream: bool,
-    ) -> Result<Prepared<'a>, VendorError> {
-        let key = key(Vendor::OpenAi, self.config.api_key.as_deref())?;
+    ) -> serde_json::Result<serde_json::Value> {
         let mut messages = Vec::with_capacity(2);
         if let Some(system) = request.system {
             messages.push(Message {
@@ -87,41 +86,20 @@ impl OpenAiClient {
             role: "user",
             content: request.prompt,
         });
-        let body = Body {
-            model: &self.config.model,
+        let mut body = serde_json::to_value(Body {
+            model: &config.model,
             messages,
             temperature: request.temperature,
             max_completion_tokens: request.max_tokens,
-        };
-        let mut body = serde_json::to_value(&body).map_err(|error| VendorError::Setup {
-            vendor: Vendor::OpenAi,
-            message: error.to_string(),
         })?;
         if stream {
             body["stream"] = true.into();
             body["stream_options"] = serde_json::json!({"include_usage": true});
         }
-        let http = self
-            .http
-            .post(format!("{}/chat/completions", self.config.base_url))
-            .header(
-                AUTHORIZATION,
-                secret_header(Vendor::OpenAi, &format!("Bearer {key}"))?,
-            );
-        Ok(Prepared {
-            http,
-            body,
-            exchange: Exchange {
-                vendor: Vendor::OpenAi,
-                key,
-                config: &self.config,
-            },
-        })
+        Ok(body)
     }
 
-    /// One chat completion.
-    pub async fn chat(&self, request: &ChatRequest<'_>) -> Result<Reply, VendorError> {
-        let answer: Answer = self.prepare(request, false)?.post().await?;
+    fn reply(answer: Answer, model: &str) -> Result<Reply, VendorError> {
         let Some(first) = answer.choices.first() else {
             return Err(VendorError::Decode {
                 vendor: Vendor::OpenAi,
@@ -131,7 +109,7 @@ impl OpenAiClient {
         let reply = Reply {
             vendor: Vendor::OpenAi,
             text: first.message.content.clone().unwrap_or_default(),
-            model: answer.model.unwrap_or_else(|| self.config.model.clone()),
+            model: answer.model.unwrap_or_else(|| model.to_owned()),
             finish_reasons: answer
                 .choices
                 .iter()

@@ -91,7 +91,7 @@ impl TemperatureSetting {
 }
 
 /// The variable overriding `vendor`'s temperature rule.
-pub const fn temperature_var(vendor: Vendor) -> &'static str {
+pub(crate) const fn temperature_var(vendor: Vendor) -> &'static str {
     match vendor {
         Vendor::Gemini => "GEMINI_TEMPERATURE",
         Vendor::OpenAi => "OPENAI_TEMPERATURE",
@@ -100,15 +100,7 @@ pub const fn temperature_var(vendor: Vendor) -> &'static str {
 }
 
 /// Whether `model` of `vendor` takes `temperature`.
-///
-/// ```
-/// use agento_pipeline::vendors::{Vendor, takes_temperature};
-/// assert!(!takes_temperature(Vendor::OpenAi, "gpt-5.5"));
-/// assert!(takes_temperature(Vendor::OpenAi, "gpt-4.1"));
-/// assert!(!takes_temperature(Vendor::Anthropic, "claude-sonnet-5-5"));
-/// assert!(takes_temperature(Vendor::Gemini, "gemini-3.8-flash"));
-/// ```
-pub fn takes_temperature(vendor: Vendor, model: &str) -> bool {
+pub(crate) fn takes_temperature(vendor: Vendor, model: &str) -> bool {
     match vendor {
         Vendor::Gemini => true,
         Vendor::OpenAi => !openai_reasoning(model),
@@ -132,16 +124,9 @@ fn openai_reasoning(model: &str) -> bool {
         })
 }
 
-/// Resolves what a call wants against `model`'s rules and `setting`.
-///
-/// ```
-/// use agento_pipeline::vendors::{CallParams, TemperatureSetting, Vendor, Wanted, resolve};
-/// let p = resolve(Vendor::OpenAi, "gpt-5.5", TemperatureSetting::ByModel, Wanted::new(0.3));
-/// assert_eq!(p, CallParams { temperature: None, max_tokens: None });
-/// let p = resolve(Vendor::OpenAi, "gpt-5.5", TemperatureSetting::Fixed(1.0), Wanted::new(0.3));
-/// assert_eq!(p.temperature, Some(1.0));
-/// ```
-pub fn resolve(
+/// Resolves what a call wants against `model`'s rules and `setting`; a call
+/// to Anthropic without an output limit gets the one the API requires.
+pub(crate) fn resolve(
     vendor: Vendor,
     model: &str,
     setting: TemperatureSetting,
@@ -154,22 +139,21 @@ pub fn resolve(
         TemperatureSetting::Never => None,
         TemperatureSetting::Fixed(t) => Some(t),
     };
+    // Anthropic requires an output limit: the one it is sent is the one the
+    // span records.
+    let required = match vendor {
+        Vendor::Anthropic => Some(super::anthropic::DEFAULT_MAX_TOKENS),
+        Vendor::Gemini | Vendor::OpenAi => None,
+    };
     CallParams {
         temperature,
-        max_tokens: wanted.max_tokens,
+        max_tokens: wanted.max_tokens.or(required),
     }
 }
 
 /// The parameter a 400 message says the model does not take, when it is one
 /// an override variable can leave out (`temperature`).
-///
-/// ```
-/// use agento_pipeline::vendors::unsupported_parameter;
-/// assert_eq!(unsupported_parameter("Unsupported parameter: 'temperature' is not supported with this model."), Some("temperature"));
-/// assert_eq!(unsupported_parameter("temperature: Extra inputs are not permitted"), Some("temperature"));
-/// assert_eq!(unsupported_parameter("messages: field required"), None);
-/// ```
-pub fn unsupported_parameter(message: &str) -> Option<&'static str> {
+pub(crate) fn unsupported_parameter(message: &str) -> Option<&'static str> {
     let lower = message.to_ascii_lowercase();
     let refuses = [
         "unsupported",
@@ -190,6 +174,82 @@ pub fn unsupported_parameter(message: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temperature_by_vendor_and_model() {
+        assert!(!takes_temperature(Vendor::OpenAi, "gpt-5.5"));
+        assert!(takes_temperature(Vendor::OpenAi, "gpt-4.1"));
+        assert!(!takes_temperature(Vendor::Anthropic, "claude-sonnet-5-5"));
+        assert!(takes_temperature(Vendor::Gemini, "gemini-3.8-flash"));
+    }
+
+    #[test]
+    fn resolve_applies_the_rule_and_the_setting() {
+        let p = resolve(
+            Vendor::OpenAi,
+            "gpt-5.5",
+            TemperatureSetting::ByModel,
+            Wanted::new(0.3),
+        );
+        assert_eq!(
+            p,
+            CallParams {
+                temperature: None,
+                max_tokens: None
+            }
+        );
+        let p = resolve(
+            Vendor::OpenAi,
+            "gpt-5.5",
+            TemperatureSetting::Fixed(1.0),
+            Wanted::new(0.3),
+        );
+        assert_eq!(p.temperature, Some(1.0));
+    }
+
+    #[test]
+    fn anthropic_calls_always_carry_the_output_limit_they_send() {
+        let wanted = Wanted::new(0.3);
+        let anthropic = resolve(
+            Vendor::Anthropic,
+            "claude-sonnet-5-5",
+            TemperatureSetting::ByModel,
+            wanted,
+        );
+        assert_eq!(
+            anthropic.max_tokens,
+            Some(super::super::anthropic::DEFAULT_MAX_TOKENS)
+        );
+        let gemini = resolve(
+            Vendor::Gemini,
+            "gemini-3.8-flash",
+            TemperatureSetting::ByModel,
+            wanted,
+        );
+        assert_eq!(gemini.max_tokens, None);
+        let set = resolve(
+            Vendor::Anthropic,
+            "claude-sonnet-5-5",
+            TemperatureSetting::ByModel,
+            wanted.with_max_tokens(10),
+        );
+        assert_eq!(set.max_tokens, Some(10));
+    }
+
+    #[test]
+    fn unsupported_parameter_names_temperature_only() {
+        assert_eq!(
+            unsupported_parameter(
+                "Unsupported parameter: 'temperature' is not supported with this model."
+            ),
+            Some("temperature")
+        );
+        assert_eq!(
+            unsupported_parameter("temperature: Extra inputs are not permitted"),
+            Some("temperature")
+        );
+        assert_eq!(unsupported_parameter("messages: field required"), None);
+    }
 
     #[test]
     fn openai_reasoning_families() {

@@ -34,8 +34,7 @@ use serde_json::Value;
 
 use super::http::Prepared;
 use super::{
-    AnthropicClient, AnthropicUsage, ChatRequest, GeminiClient, GeminiUsage, OpenAiClient,
-    OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
+    AnthropicUsage, GeminiUsage, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
 };
 
 /// One chunk of a streamed reply.
@@ -75,25 +74,6 @@ impl LlmChunk for Chunk {
 
 /// A streamed reply: its chunks, or the error that cut it.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk, VendorError>> + Send>>;
-
-/// The streaming call of each client.
-macro_rules! chat_stream {
-    ($client:ty, $vendor:expr) => {
-        impl $client {
-            /// One streamed call: the chunks as the vendor sends them.
-            pub async fn chat_stream(
-                &self,
-                request: &ChatRequest<'_>,
-            ) -> Result<ChunkStream, VendorError> {
-                open(self.prepare(request, true)?, Parser::new($vendor)).await
-            }
-        }
-    };
-}
-
-chat_stream!(OpenAiClient, Vendor::OpenAi);
-chat_stream!(AnthropicClient, Vendor::Anthropic);
-chat_stream!(GeminiClient, Vendor::Gemini);
 
 /// Collects a streamed reply into one [`Reply`], handing each text delta to
 /// `on_text` as it arrives. `model` is the model asked for (used when no
@@ -135,7 +115,10 @@ pub async fn collect(
 }
 
 /// Sends the prepared call and turns its event stream into chunks.
-async fn open(prepared: Prepared<'_>, parser: Parser) -> Result<ChunkStream, VendorError> {
+pub(super) async fn open(
+    prepared: Prepared<'_>,
+    parser: Parser,
+) -> Result<ChunkStream, VendorError> {
     let response = prepared
         .exchange
         .send(prepared.http, &prepared.body)
@@ -266,7 +249,7 @@ enum Failure {
 }
 
 /// Each vendor's event grammar, with what it has seen so far.
-enum Parser {
+pub(super) enum Parser {
     OpenAi {
         done: bool,
     },
@@ -336,8 +319,19 @@ fn json<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Failure> {
         .map_err(|error| Failure::Decode(format!("an event is not the documented JSON: {error}")))
 }
 
+/// A chunk event of OpenAI or Gemini: its JSON as `T`, or the error it
+/// carries instead.
+fn chunk_event<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, Failure> {
+    let value: Value = json(data)?;
+    if value.get("error").is_some() {
+        return Err(Failure::Vendor(value));
+    }
+    serde_json::from_value(value)
+        .map_err(|error| Failure::Decode(format!("a chunk is not the documented JSON: {error}")))
+}
+
 impl Parser {
-    fn new(vendor: Vendor) -> Self {
+    pub(super) fn new(vendor: Vendor) -> Self {
         match vendor {
             Vendor::OpenAi => Self::OpenAi { done: false },
             Vendor::Anthropic => Self::Anthropic {
@@ -359,111 +353,114 @@ impl Parser {
 
     fn parse(&mut self, event: &Event) -> Result<Step, Failure> {
         match self {
-            Self::OpenAi { done } => {
-                if event.data.trim() == "[DONE]" {
-                    *done = true;
-                    return Ok(Step::End);
-                }
-                let value: Value = json(&event.data)?;
-                if value.get("error").is_some() {
-                    return Err(Failure::Vendor(value));
-                }
-                let chunk: OpenAiChunk = serde_json::from_value(value).map_err(|error| {
-                    Failure::Decode(format!("a chunk is not the documented JSON: {error}"))
-                })?;
-                let first = chunk.choices.first();
-                Ok(Step::Chunk(Chunk {
-                    vendor: Vendor::OpenAi,
-                    text: first
-                        .and_then(|c| c.delta.content.clone())
-                        .unwrap_or_default(),
-                    usage: chunk.usage.map(Usage::OpenAi),
-                    finish_reason: first.and_then(|c| c.finish_reason.clone()),
-                    model: chunk.model,
-                    id: chunk.id,
-                }))
-            }
-            Self::Anthropic { usage, stopped } => {
-                let value: Value = match event.event.as_str() {
-                    "ping" | "content_block_start" | "content_block_stop" => return Ok(Step::Skip),
-                    "message_stop" => {
-                        *stopped = true;
-                        return Ok(Step::End);
-                    }
-                    _ => json(&event.data)?,
-                };
-                let text = |pointer: &str| {
-                    value
-                        .pointer(pointer)
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                };
-                let count = |pointer: &str| value.pointer(pointer).and_then(Value::as_u64);
-                match event.event.as_str() {
-                    "error" => Err(Failure::Vendor(value)),
-                    "message_start" => {
-                        if let Some(start) = value.pointer("/message/usage") {
-                            *usage = serde_json::from_value(start.clone()).unwrap_or_default();
-                        }
-                        Ok(Step::Chunk(Chunk {
-                            vendor: Vendor::Anthropic,
-                            text: String::new(),
-                            usage: Some(Usage::Anthropic(usage.clone())),
-                            finish_reason: None,
-                            model: text("/message/model"),
-                            id: text("/message/id"),
-                        }))
-                    }
-                    "content_block_delta" => Ok(Step::Chunk(Chunk {
-                        vendor: Vendor::Anthropic,
-                        text: text("/delta/text").unwrap_or_default(),
-                        usage: None,
-                        finish_reason: None,
-                        model: None,
-                        id: None,
-                    })),
-                    "message_delta" => {
-                        if let Some(output) = count("/usage/output_tokens") {
-                            usage.output_tokens = output;
-                        }
-                        if let Some(input) = count("/usage/input_tokens").filter(|n| *n > 0) {
-                            usage.input_tokens = input;
-                        }
-                        Ok(Step::Chunk(Chunk {
-                            vendor: Vendor::Anthropic,
-                            text: String::new(),
-                            usage: Some(Usage::Anthropic(usage.clone())),
-                            finish_reason: text("/delta/stop_reason"),
-                            model: None,
-                            id: None,
-                        }))
-                    }
-                    _ => Ok(Step::Skip),
-                }
-            }
-            Self::Gemini { finished } => {
-                let value: Value = json(&event.data)?;
-                if value.get("error").is_some() {
-                    return Err(Failure::Vendor(value));
-                }
-                let chunk: GeminiChunk = serde_json::from_value(value).map_err(|error| {
-                    Failure::Decode(format!("a chunk is not the documented JSON: {error}"))
-                })?;
-                let first = chunk.candidates.first();
-                let finish_reason = first.and_then(|c| c.finish_reason.clone());
-                *finished |= finish_reason.is_some();
-                Ok(Step::Chunk(Chunk {
-                    vendor: Vendor::Gemini,
-                    text: first
-                        .and_then(|c| c.content.as_ref())
-                        .map(|c| c.parts.iter().map(|p| p.text.as_str()).collect())
-                        .unwrap_or_default(),
-                    usage: chunk.usage_metadata.map(Usage::Gemini),
-                    finish_reason,
-                    model: chunk.model_version,
-                    id: chunk.response_id,
-                }))
-            }
+            Self::OpenAi { done } => openai_event(event, done),
+            Self::Anthropic { usage, stopped } => anthropic_event(event, usage, stopped),
+            Self::Gemini { finished } => gemini_event(event, finished),
         }
     }
+}
+
+/// One OpenAI event: a chunk, or `[DONE]` (the end).
+fn openai_event(event: &Event, done: &mut bool) -> Result<Step, Failure> {
+    if event.data.trim() == "[DONE]" {
+        *done = true;
+        return Ok(Step::End);
+    }
+    let chunk: OpenAiChunk = chunk_event(&event.data)?;
+    let first = chunk.choices.first();
+    Ok(Step::Chunk(Chunk {
+        vendor: Vendor::OpenAi,
+        text: first
+            .and_then(|c| c.delta.content.clone())
+            .unwrap_or_default(),
+        usage: chunk.usage.map(Usage::OpenAi),
+        finish_reason: first.and_then(|c| c.finish_reason.clone()),
+        model: chunk.model,
+        id: chunk.id,
+    }))
+}
+
+/// One Anthropic event: the usage starts in `message_start` and grows in
+/// `message_delta`; `message_stop` ends the stream.
+fn anthropic_event(
+    event: &Event,
+    usage: &mut AnthropicUsage,
+    stopped: &mut bool,
+) -> Result<Step, Failure> {
+    let value: Value = match event.event.as_str() {
+        "ping" | "content_block_start" | "content_block_stop" => return Ok(Step::Skip),
+        "message_stop" => {
+            *stopped = true;
+            return Ok(Step::End);
+        }
+        _ => json(&event.data)?,
+    };
+    let text = |pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let count = |pointer: &str| value.pointer(pointer).and_then(Value::as_u64);
+    match event.event.as_str() {
+        "error" => Err(Failure::Vendor(value)),
+        "message_start" => {
+            if let Some(start) = value.pointer("/message/usage") {
+                *usage = serde_json::from_value(start.clone()).unwrap_or_default();
+            }
+            Ok(Step::Chunk(Chunk {
+                vendor: Vendor::Anthropic,
+                text: String::new(),
+                usage: Some(Usage::Anthropic(usage.clone())),
+                finish_reason: None,
+                model: text("/message/model"),
+                id: text("/message/id"),
+            }))
+        }
+        "content_block_delta" => Ok(Step::Chunk(Chunk {
+            vendor: Vendor::Anthropic,
+            text: text("/delta/text").unwrap_or_default(),
+            usage: None,
+            finish_reason: None,
+            model: None,
+            id: None,
+        })),
+        "message_delta" => {
+            if let Some(output) = count("/usage/output_tokens") {
+                usage.output_tokens = output;
+            }
+            if let Some(input) = count("/usage/input_tokens").filter(|n| *n > 0) {
+                usage.input_tokens = input;
+            }
+            Ok(Step::Chunk(Chunk {
+                vendor: Vendor::Anthropic,
+                text: String::new(),
+                usage: Some(Usage::Anthropic(usage.clone())),
+                finish_reason: text("/delta/stop_reason"),
+                model: None,
+                id: None,
+            }))
+        }
+        _ => Ok(Step::Skip),
+    }
+}
+
+/// One Gemini event: a `GenerateContentResponse`; the one with a finish
+/// reason is the last.
+fn gemini_event(event: &Event, finished: &mut bool) -> Result<Step, Failure> {
+    let chunk: GeminiChunk = chunk_event(&event.data)?;
+    let first = chunk.candidates.first();
+    let finish_reason = first.and_then(|c| c.finish_reason.clone());
+    *finished |= finish_reason.is_some();
+    Ok(Step::Chunk(Chunk {
+        vendor: Vendor::Gemini,
+        text: first
+            .and_then(|c| c.content.as_ref())
+            .map(|c| c.parts.iter().map(|p| p.text.as_str()).collect())
+            .unwrap_or_default(),
+        usage: chunk.usage_metadata.map(Usage::Gemini),
+        finish_reason,
+        model: chunk.model_version,
+        id: chunk.response_id,
+    }))
 }

@@ -54,6 +54,11 @@ pub fn current_run() -> Option<RunInfo> {
 /// The final counters of the telemetry shut down last in this process: a
 /// program whose telemetry is shut down for it (`#[agento_module]`) learns
 /// here whether every span reached the archive.
+///
+/// ```
+/// // No telemetry was shut down in this process yet.
+/// assert!(agento_runtime::last_report().is_none());
+/// ```
 pub fn last_report() -> Option<HealthReport> {
     LAST_REPORT
         .lock()

@@ -45,6 +45,26 @@ fn warn(message: &str) {
 }
 
 /// Active telemetry; flushes and shuts down when dropped.
+///
+/// [`Telemetry::builder`] reads the environment ([`Config`]), joins the run
+/// named by the context carrier or starts a new one, builds the resource, the
+/// run archive and the OTLP path, installs the SIGTERM/SIGINT/SIGHUP/SIGQUIT
+/// handler and a panic hook. Dropping the guard, or [`Telemetry::shutdown`],
+/// flushes the archive and the exporter within the shutdown bound.
+/// `#[agento_module]` does all of this for a stage's entry function.
+///
+/// ```no_run
+/// use agento_runtime::{SpanGuard, SpanKind, Telemetry};
+///
+/// let telemetry = Telemetry::builder().module("example").new_run(true).init();
+/// {
+///     let step = SpanGuard::start("generate_plan_structure", SpanKind::Chain);
+///     step.set_text("agento.user_goal", "Open a bakery");
+///     step.set_ok();
+/// }
+/// let report = telemetry.shutdown();
+/// assert_eq!(report.ended, report.archived);
+/// ```
 pub struct Telemetry {
     inner: Arc<Session>,
 }

@@ -1,4 +1,3 @@
 use agento::agento_module;
 #[agento_module(name = "stage")]
-fn run(goal: &str) -> Result<(), std::fmt::Error> { let _ = goal; Ok(()) }
-fn main() {}
+fn main(goal: String) { let _ = goal; }

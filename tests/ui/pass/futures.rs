@@ -1,9 +1,11 @@
-//! Futures written out: `-> impl Future` built from one `async` block, and
-//! `#[async_trait]` methods, under each macro.
+//! Futures written out: `-> impl Future` built from one `async` block,
+//! `BoxFuture` built by `Box::pin(async move { … })`, and `#[async_trait]`
+//! methods, under each macro.
 use std::future::Future;
 
 use agento::{LlmResponse, llm_span, retry_spans, step};
 use async_trait::async_trait;
+use futures_util::future::{BoxFuture, LocalBoxFuture};
 
 struct Reply(String);
 
@@ -27,6 +29,17 @@ fn plan(goal: String) -> impl Future<Output = Result<String, std::io::Error>> {
 #[retry_spans(max = 2)]
 fn bare(n: u32) -> impl Future<Output = Result<u32, std::io::Error>> {
     async move { Ok(n + 1) }
+}
+
+#[retry_spans(max = 2)]
+#[llm_span(system = "openai", model = "gpt-4.1", prompt = prompt)]
+fn boxed(prompt: String) -> BoxFuture<'static, Result<Reply, std::io::Error>> {
+    Box::pin(async move { Ok(Reply(prompt.clone())) })
+}
+
+#[step]
+fn local(n: u32) -> LocalBoxFuture<'static, u32> {
+    Box::pin(async move { n + 1 })
 }
 
 #[async_trait]
@@ -55,6 +68,7 @@ impl Vendor for Anthropic {
 
 fn main() {
     let _ = (plan("bakery".to_owned()), bare(1));
+    let _ = (boxed("bakery".to_owned()), local(1));
     let vendor: Box<dyn Vendor> = Box::new(Anthropic {
         model: "claude".to_owned(),
     });

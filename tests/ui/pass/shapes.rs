@@ -77,9 +77,9 @@ fn first_stage() -> Result<(), Failure> {
 }
 
 #[agento_module(name = "2_Revise-Plan-Stable", final)]
-async fn final_stage() -> Result<u32, Failure> {
-    agento::record_final_response(&vec!["step"]);
-    Ok(1)
+async fn final_stage(client: &Client, steps: &[&str]) -> Result<u32, Failure> {
+    agento::record_final_response(&steps);
+    Ok(client.calls)
 }
 
 #[agento_module(root, crate = ::agento)]
@@ -98,7 +98,7 @@ async fn main() -> Result<(), Failure> {
     let _: Vec<u32> = numbers(3).collect();
     generic(String::new(), "y").await?;
     first_stage()?;
-    final_stage().await?;
+    final_stage(&client, &["step"]).await?;
     whole_run();
     Ok(())
 }

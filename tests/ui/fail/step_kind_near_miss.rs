@@ -1,0 +1,4 @@
+use agento::step;
+#[step(kind = chain)]
+fn plan() {}
+fn main() { plan(); }
