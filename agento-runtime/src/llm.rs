@@ -344,10 +344,12 @@ impl SpanGuard {
 
     fn record<R: LlmResponse + ?Sized>(&self, response: &R, content: bool) {
         self.note_response(response);
-        let call = self.context().get::<LlmCall>();
-        if call.is_none() && !self.span().is_recording() {
+        // A span that records nothing (no telemetry, sampled out) gets no
+        // attributes: the reply is not copied.
+        if !self.span().is_recording() {
             return;
         }
+        let call = self.context().get::<LlmCall>();
         let output = record_response(&self.span(), response, content, call);
         if let (Some(output), Some(retry)) = (output, call.and_then(|c| c.retry.as_ref())) {
             retry.span().set_attributes([
