@@ -141,8 +141,12 @@ fn with_no_collector_listening_the_exit_line_says_so_in_plain_words() {
         let text = console(&output);
         assert_eq!(output.status.code(), Some(0), "{text}");
         let spans = assert_complete_run(&work, &text);
+        let url = match protocol {
+            "grpc" => endpoint.clone(),
+            _ => format!("{endpoint}/v1/traces"),
+        };
         let line = format!(
-            "agento: telemetry: no collector listens at {endpoint} (OTLP {protocol}): {spans} spans \
+            "agento: telemetry: no collector listens at {url} (OTLP {protocol}): {spans} spans \
              were not exported; the archive {} has all {spans} spans. To stop trying, set \
              OTEL_TRACES_EXPORTER=none\n",
             work.archives()[0].display()

@@ -55,7 +55,10 @@ pub struct Config {
     pub otlp_enabled: bool,
     /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`.
     pub protocol: Protocol,
-    /// The endpoint the exporter will use (for messages; the exporter reads it itself).
+    /// The URL spans are sent to: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it
+    /// is, or `OTEL_EXPORTER_OTLP_ENDPOINT` (default `http://localhost:4317`
+    /// for gRPC, `http://localhost:4318` for HTTP) with `/v1/traces` appended
+    /// for OTLP/HTTP.
     pub endpoint: String,
     /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`: the
     /// per-request export timeout (default 10 s).
@@ -191,13 +194,12 @@ impl OtlpSettings {
         ]
         .into_iter()
         .find_map(|name| env.text(name).map(|value| (name, value)));
-        let endpoint = match &endpoint_var {
-            Some((_, value)) => value.clone(),
-            None => match protocol {
-                Protocol::Grpc => "http://localhost:4317".to_owned(),
-                Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318".to_owned(),
-            },
-        };
+        let endpoint = signal_url(
+            protocol,
+            env.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            env.text("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "/v1/traces",
+        );
         if enabled
             && !sdk_disabled
             && let Some((name, value)) = &endpoint_var
@@ -226,6 +228,31 @@ impl OtlpSettings {
             protocol,
             endpoint,
             export_timeout,
+        }
+    }
+}
+
+/// The URL a signal is sent to, as the OTLP exporter specification resolves
+/// it: the signal's own variable (`specific`) as it is; the generic one (or
+/// the default) with `path` (`/v1/traces`, `/v1/metrics`) appended for
+/// OTLP/HTTP.
+pub(crate) fn signal_url(
+    protocol: Protocol,
+    specific: Option<String>,
+    generic: Option<String>,
+    path: &str,
+) -> String {
+    if let Some(url) = specific {
+        return url;
+    }
+    let base = generic.unwrap_or_else(|| match protocol {
+        Protocol::Grpc => "http://localhost:4317".to_owned(),
+        Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318".to_owned(),
+    });
+    match protocol {
+        Protocol::Grpc => base,
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            format!("{}{path}", base.trim_end_matches('/'))
         }
     }
 }
@@ -334,13 +361,32 @@ mod tests {
     }
 
     #[test]
+    fn the_endpoint_is_the_url_spans_are_sent_to() {
+        let generic = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/");
+        let http = ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
+        assert_eq!(
+            config(&[generic, http]).endpoint,
+            "http://127.0.0.1:4318/v1/traces"
+        );
+        let traces = (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://127.0.0.1:9/in",
+        );
+        assert_eq!(
+            config(&[generic, traces, http]).endpoint,
+            "http://127.0.0.1:9/in"
+        );
+        assert_eq!(config(&[generic]).endpoint, "http://127.0.0.1:4318/");
+    }
+
+    #[test]
     fn traces_protocol_wins_and_bad_values_warn() {
         let c = config(&[
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ]);
         assert_eq!(c.protocol, Protocol::HttpProtobuf);
-        assert_eq!(c.endpoint, "http://localhost:4318");
+        assert_eq!(c.endpoint, "http://localhost:4318/v1/traces");
         let c = config(&[
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"),
             ("AGENTO_SHUTDOWN_TIMEOUT_MS", "soon"),

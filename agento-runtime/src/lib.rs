@@ -53,6 +53,7 @@ pub mod metrics;
 mod module;
 mod otlp;
 mod registry;
+mod request_size;
 mod resources;
 mod response;
 mod retry;

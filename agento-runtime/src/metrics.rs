@@ -45,7 +45,7 @@ use tokio::runtime::{Handle, Runtime};
 use crate::attributes::{
     ERROR_TYPE, GEN_AI_OPERATION_NAME, GEN_AI_REQUEST_MODEL, GEN_AI_RESPONSE_MODEL,
 };
-use crate::config::{Config, Protocol};
+use crate::config::{Config, Protocol, signal_url};
 use crate::health::Health;
 use crate::http_client::{ClientError, ExportClient};
 use crate::llm::LlmSpec;
@@ -299,16 +299,12 @@ impl MetricsConfig {
             }
         };
         let protocol = traces.protocol;
-        let endpoint = var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").unwrap_or_else(|| {
-            let base = var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_else(|| match protocol {
-                Protocol::Grpc => "http://localhost:4317".to_owned(),
-                _ => "http://localhost:4318".to_owned(),
-            });
-            match protocol {
-                Protocol::Grpc => base,
-                _ => format!("{}/v1/metrics", base.trim_end_matches('/')),
-            }
-        });
+        let endpoint = signal_url(
+            protocol,
+            var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
+            var("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "/v1/metrics",
+        );
         let interval = match var("OTEL_METRIC_EXPORT_INTERVAL") {
             None => Duration::from_secs(60),
             Some(value) => match value.trim().parse::<u64>() {

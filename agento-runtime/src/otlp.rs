@@ -133,6 +133,7 @@ fn build_exporter(
     let built = match config.protocol {
         Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_endpoint(config.endpoint.clone())
             .with_timeout(config.export_timeout)
             .with_retry_policy(retry_policy())
             .build(),
@@ -145,6 +146,7 @@ fn build_exporter(
             opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_protocol(protocol)
+                .with_endpoint(config.endpoint.clone())
                 .with_http_client(ExportClient::new(
                     config.export_timeout,
                     Arc::clone(health),

@@ -16,6 +16,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::attributes::AGENTO_MODULE;
+use crate::request_size::{self, MAX_REQUEST_BYTES};
 
 /// The module a span was recorded for (its scope's `agento.module`).
 pub(crate) fn module_of(span: &SpanData) -> Option<&str> {
@@ -121,8 +122,10 @@ impl<E: SpanExporter> SpanExporter for PerModule<E> {
                 .resource(module.as_deref())
                 .clone();
             inner.set_resource(&resource);
-            if let Err(error) = inner.export(spans).await {
-                result = Err(error);
+            for request in request_size::split(spans, MAX_REQUEST_BYTES) {
+                if let Err(error) = inner.export(request).await {
+                    result = Err(error);
+                }
             }
         }
         result

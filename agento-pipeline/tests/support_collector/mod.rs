@@ -29,6 +29,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 /// arrive.
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// The largest request the in-test receiver accepts from rotel: rotel
+/// batches by span count, so what it relays may exceed what it accepts.
+const RELAY_LIMIT: usize = 1 << 30;
+
 /// Now, in nanoseconds since the Unix epoch (the unit of span timestamps).
 pub fn unix_ns() -> u128 {
     SystemTime::now()
@@ -133,7 +137,8 @@ impl Collector {
             tonic::transport::Server::builder()
                 .add_service(
                     TraceServiceServer::new(receiver.clone())
-                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                        .max_decoding_message_size(RELAY_LIMIT),
                 )
                 .add_service(
                     MetricsServiceServer::new(receiver.clone())
@@ -241,6 +246,19 @@ impl Collector {
             let metrics = self.metrics();
             if done(&metrics) || Instant::now() > deadline {
                 return metrics;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until `count` spans have arrived, or [`PATIENCE`] passed; then
+    /// how many arrived.
+    pub fn wait_for_count(&self, count: usize) -> usize {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let arrived = self.arrivals().len();
+            if arrived >= count || Instant::now() > deadline {
+                return arrived;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
