@@ -56,7 +56,7 @@ use crate::attributes::{
 use crate::error::ErrorReport;
 use crate::response::LlmResponse;
 use crate::span::SpanGuard;
-use crate::usage::TokenUsage;
+use crate::usage::{TokenCounts, TokenUsage};
 
 /// One chunk of a streamed LLM reply.
 ///
@@ -121,58 +121,11 @@ impl<T: LlmChunk + ?Sized> LlmChunk for Box<T> {
     }
 }
 
-/// Token counts merged from the chunks that carry them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MergedUsage {
-    input: Option<u64>,
-    output: Option<u64>,
-    cached_input: Option<u64>,
-    cache_creation_input: Option<u64>,
-    reasoning: Option<u64>,
-}
-
-impl MergedUsage {
-    /// Takes every count `usage` reports, keeping the others.
-    pub fn merge(&mut self, usage: &dyn TokenUsage) {
-        let take = |slot: &mut Option<u64>, value: Option<u64>| {
-            if value.is_some() {
-                *slot = value;
-            }
-        };
-        take(&mut self.input, usage.input_tokens());
-        take(&mut self.output, usage.output_tokens());
-        take(&mut self.cached_input, usage.cached_input_tokens());
-        take(
-            &mut self.cache_creation_input,
-            usage.cache_creation_input_tokens(),
-        );
-        take(&mut self.reasoning, usage.reasoning_tokens());
-    }
-}
-
-impl TokenUsage for MergedUsage {
-    fn input_tokens(&self) -> Option<u64> {
-        self.input
-    }
-    fn output_tokens(&self) -> Option<u64> {
-        self.output
-    }
-    fn cached_input_tokens(&self) -> Option<u64> {
-        self.cached_input
-    }
-    fn cache_creation_input_tokens(&self) -> Option<u64> {
-        self.cache_creation_input
-    }
-    fn reasoning_tokens(&self) -> Option<u64> {
-        self.reasoning
-    }
-}
-
 /// The reply assembled from the chunks so far.
 #[derive(Debug, Default)]
 struct Assembled {
     text: String,
-    usage: Option<MergedUsage>,
+    usage: Option<TokenCounts>,
     model: Option<String>,
     id: Option<String>,
     finish_reasons: Vec<String>,
@@ -462,9 +415,7 @@ mod tests {
 
     #[test]
     fn merged_usage_keeps_the_last_count_of_each_kind() {
-        use crate::TokenCounts;
-
-        let mut merged = MergedUsage::default();
+        let mut merged = TokenCounts::default();
         merged.merge(&TokenCounts::new(12, 1));
         merged.merge(&TokenCounts::new(12, 40));
         assert_eq!(

@@ -149,6 +149,24 @@ impl TokenCounts {
             reasoning: None,
         }
     }
+
+    /// Takes every count `usage` reports, keeping the others (a stream's
+    /// counts, merged from the chunks that carry them).
+    pub(crate) fn merge(&mut self, usage: &dyn TokenUsage) {
+        let take = |slot: &mut Option<u64>, value: Option<u64>| {
+            if value.is_some() {
+                *slot = value;
+            }
+        };
+        take(&mut self.input, usage.input_tokens());
+        take(&mut self.output, usage.output_tokens());
+        take(&mut self.cached_input, usage.cached_input_tokens());
+        take(
+            &mut self.cache_creation_input,
+            usage.cache_creation_input_tokens(),
+        );
+        take(&mut self.reasoning, usage.reasoning_tokens());
+    }
 }
 
 impl TokenUsage for TokenCounts {
