@@ -198,43 +198,33 @@ impl<C: SerializeMap> SerializeMap for Compound<C> {
     }
 }
 
-impl<C: SerializeStruct> SerializeStruct for Compound<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        if is_default(value) {
-            self.inner.skip_field(key)
-        } else {
-            self.inner.serialize_field(key, &Omitting(value))
+/// A struct's (or struct variant's) fields, each left out when it is
+/// default.
+macro_rules! forward_fields {
+    ($trait:ident) => {
+        impl<C: $trait> $trait for Compound<C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), C::Error> {
+                if is_default(value) {
+                    self.inner.skip_field(key)
+                } else {
+                    self.inner.serialize_field(key, &Omitting(value))
+                }
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
         }
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+    };
 }
 
-impl<C: SerializeStructVariant> SerializeStructVariant for Compound<C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        if is_default(value) {
-            self.inner.skip_field(key)
-        } else {
-            self.inner.serialize_field(key, &Omitting(value))
-        }
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
+forward_fields!(SerializeStruct);
+forward_fields!(SerializeStructVariant);
 
 /// Whether `value` serialises as a default scalar, an empty sequence or `None`.
 /// Structs and maps are never default (the Collector writes `"status":{}`).
