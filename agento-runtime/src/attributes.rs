@@ -104,9 +104,7 @@ pub const AGENTO_FINAL_CRITIQUE: &str = "agento.final_critique";
 /// The holistic review: the final plan it reviewed.
 pub const AGENTO_FINAL_PLAN_CONTENT: &str = "agento.final_plan_content";
 
-/// The variable that opts in to the latest GenAI attribute names (adds the
-/// `genai` convention).
-pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+pub use crate::semconv::SEMCONV_OPT_IN_VAR;
 
 /// `true` on an LLM attempt span whose reply was cut off at the output limit.
 pub const AGENTO_RESPONSE_INCOMPLETE: &str = "agento.response.incomplete";

@@ -26,7 +26,7 @@ use crate::semconv::Semconv;
 use crate::semconv::openinference::{
     INPUT_MIME_TYPE, INPUT_VALUE, MIME_JSON, MIME_TEXT, OUTPUT_MIME_TYPE, OUTPUT_VALUE,
 };
-use crate::span::{SpanGuard, truncated_value};
+use crate::shared_text::shared_text;
 
 /// A span's input or output: JSON, or a plain text.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,33 +49,10 @@ impl IoValue {
         record_output(span, &text, mime);
     }
 
-    fn parts(&self) -> (std::borrow::Cow<'_, str>, &'static str) {
+    pub(crate) fn parts(&self) -> (std::borrow::Cow<'_, str>, &'static str) {
         match self {
             Self::Json(value) => (value.to_string().into(), MIME_JSON),
             Self::Text(text) => (text.as_str().into(), MIME_TEXT),
-        }
-    }
-}
-
-impl SpanGuard {
-    /// Sets this span's OpenInference input (`input.value`, `input.mime_type`).
-    ///
-    /// ```
-    /// use agento_runtime::{IoValue, SpanGuard, SpanKind};
-    /// let span = SpanGuard::start("agento.event.accepted_revision", SpanKind::Chain);
-    /// span.record_input(&IoValue::Text("Add a budget table".into()));
-    /// ```
-    pub fn record_input(&self, value: &IoValue) {
-        if enabled() {
-            let (text, mime) = value.parts();
-            record_input(&self.span(), &text, mime);
-        }
-    }
-
-    /// Sets this span's OpenInference output (`output.value`, `output.mime_type`).
-    pub fn record_output(&self, value: &IoValue) {
-        if enabled() {
-            value.record_output(&self.span());
         }
     }
 }
@@ -89,7 +66,7 @@ pub fn enabled() -> bool {
 pub fn record_input(span: &SpanRef<'_>, text: &str, mime: &'static str) {
     if enabled() {
         span.set_attributes([
-            KeyValue::new(INPUT_VALUE, truncated_value(text)),
+            KeyValue::new(INPUT_VALUE, shared_text(text)),
             KeyValue::new(INPUT_MIME_TYPE, mime),
         ]);
     }
@@ -99,7 +76,7 @@ pub fn record_input(span: &SpanRef<'_>, text: &str, mime: &'static str) {
 pub fn record_output(span: &SpanRef<'_>, text: &str, mime: &'static str) {
     if enabled() {
         span.set_attributes([
-            KeyValue::new(OUTPUT_VALUE, truncated_value(text)),
+            KeyValue::new(OUTPUT_VALUE, shared_text(text)),
             KeyValue::new(OUTPUT_MIME_TYPE, mime),
         ]);
     }

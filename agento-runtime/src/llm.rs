@@ -18,7 +18,8 @@ use crate::semconv::openinference::{
     LLM_SYSTEM, MIME_TEXT, OUTPUT_MIME_TYPE, OUTPUT_VALUE,
 };
 use crate::semconv::{Semconv, genai, openinference};
-use crate::span::{SpanGuard, SpanKind, text_attributes, text_attributes_value, truncated_value};
+use crate::shared_text::shared_text;
+use crate::span::{SpanGuard, SpanKind, text_attributes, text_attributes_value};
 
 /// What is fixed for every call of one instrumented function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,9 +236,9 @@ fn request_attributes(
     let value = if semconv.memo {
         text_attributes_value(Key::from_static_str(GEN_AI_PROMPT), prompt, out)
     } else {
-        truncated_value(prompt)
+        shared_text(prompt)
     };
-    let system = request.system_prompt.map(truncated_value);
+    let system = request.system_prompt.map(shared_text);
     if semconv.openinference {
         out.push(KeyValue::new(INPUT_VALUE, value.clone()));
         out.push(KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT));
@@ -314,7 +315,7 @@ impl SpanGuard {
             }
             guard
         });
-        guard.call = crate::metrics::CallMetrics::start(spec, request.model);
+        guard.call = crate::metrics::CallMetrics::start(spec.operation, spec.system, request.model);
         guard
     }
 
@@ -404,7 +405,7 @@ fn response_attributes<R: LlmResponse + ?Sized>(
                 &mut attributes,
             )
         } else {
-            truncated_value(text)
+            shared_text(text)
         };
         if semconv.openinference {
             attributes.push(KeyValue::new(OUTPUT_VALUE, value.clone()));

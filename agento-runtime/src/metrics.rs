@@ -48,7 +48,6 @@ use crate::attributes::{
 use crate::config::{Config, Protocol, signal_url};
 use crate::health::Health;
 use crate::http_client::{ClientError, ExportClient};
-use crate::llm::LlmSpec;
 use crate::semconv::genai::{GEN_AI_PROVIDER_NAME, provider};
 use crate::usage::TokenUsage;
 
@@ -158,8 +157,13 @@ struct CallState {
 }
 
 impl CallMetrics {
-    /// Starts the clock of a call, when metrics are recorded.
-    pub(crate) fn start(spec: &LlmSpec, request_model: &str) -> Option<Box<Self>> {
+    /// Starts the clock of a call (`operation` on `system`'s API), when
+    /// metrics are recorded.
+    pub(crate) fn start(
+        operation: &'static str,
+        system: &str,
+        request_model: &str,
+    ) -> Option<Box<Self>> {
         let instruments = INSTRUMENTS
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -168,8 +172,8 @@ impl CallMetrics {
             instruments,
             started: Instant::now(),
             base: vec![
-                KeyValue::new(GEN_AI_OPERATION_NAME, spec.operation),
-                KeyValue::new(GEN_AI_PROVIDER_NAME, provider(spec.system).to_owned()),
+                KeyValue::new(GEN_AI_OPERATION_NAME, operation),
+                KeyValue::new(GEN_AI_PROVIDER_NAME, provider(system).to_owned()),
                 KeyValue::new(GEN_AI_REQUEST_MODEL, request_model.to_owned()),
             ],
             state: Mutex::new(CallState::default()),
@@ -230,29 +234,6 @@ impl CallMetrics {
             attributes.push(KeyValue::new(ERROR_TYPE, error_type));
         }
         self.instruments.duration.record(seconds, &attributes);
-    }
-}
-
-impl crate::span::SpanGuard {
-    /// Notes an LLM reply for the call's metrics.
-    pub(crate) fn note_response<R: crate::response::LlmResponse + ?Sized>(&self, response: &R) {
-        if let Some(call) = &self.call {
-            call.response(response.usage(), response.response_model());
-        }
-    }
-
-    /// Notes a failure for the call's metrics.
-    pub(crate) fn note_failure(&self, error_type: &str) {
-        if let Some(call) = &self.call {
-            call.failed(error_type);
-        }
-    }
-
-    /// Notes the time to the first chunk of a stream for the call's metrics.
-    pub(crate) fn note_first_chunk(&self, seconds: f64) {
-        if let Some(call) = &self.call {
-            call.first_chunk(seconds);
-        }
     }
 }
 

@@ -21,7 +21,8 @@ use crate::io;
 use crate::secrets::scrub;
 use crate::semconv::Semconv;
 use crate::semconv::openinference::{INPUT_MIME_TYPE, INPUT_VALUE, MIME_JSON, MIME_TEXT};
-use crate::span::{SpanGuard, SpanKind, text_attributes, truncated_value};
+use crate::shared_text::shared_text;
+use crate::span::{SpanGuard, SpanKind, text_attributes};
 use crate::telemetry::{self, Telemetry};
 use crate::tracer::StageTracer;
 
@@ -324,7 +325,7 @@ fn goal_attributes(goal: &str, out: &mut Vec<KeyValue>) {
         text_attributes(Key::from_static_str(USER_GOAL), goal, out);
     }
     if semconv.io() {
-        out.push(KeyValue::new(INPUT_VALUE, truncated_value(goal)));
+        out.push(KeyValue::new(INPUT_VALUE, shared_text(goal)));
         out.push(KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT));
     }
 }

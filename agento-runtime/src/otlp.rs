@@ -23,8 +23,8 @@ use tokio::runtime::{Handle, Runtime};
 use crate::config::{Config, Protocol};
 use crate::health::Health;
 use crate::http_client::{ClientError, ExportClient};
+use crate::outbound::Scrubbing;
 use crate::resources::PerModule;
-use crate::secrets::Scrubbing;
 
 /// Spans per export request.
 pub const MAX_EXPORT_BATCH_SIZE: usize = 512;

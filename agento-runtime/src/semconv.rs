@@ -19,6 +19,10 @@
 
 use std::sync::OnceLock;
 
+/// The variable that opts in to the latest GenAI attribute names (adds the
+/// `genai` convention).
+pub const SEMCONV_OPT_IN_VAR: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+
 /// The variable listing the conventions to record.
 pub const SEMCONV_VAR: &str = "AGENTO_SEMCONV";
 /// The variable of the OpenTelemetry GenAI instrumentations that turns content
@@ -104,7 +108,7 @@ impl Semconv {
         static CURRENT: OnceLock<Semconv> = OnceLock::new();
         *CURRENT.get_or_init(|| {
             let var = |name: &str| std::env::var(name).ok();
-            let opt_in = var(crate::attributes::SEMCONV_OPT_IN_VAR);
+            let opt_in = var(SEMCONV_OPT_IN_VAR);
             let capture = var(CAPTURE_CONTENT_VAR);
             Self::parse(
                 var(SEMCONV_VAR).as_deref(),

@@ -4,18 +4,20 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::future::Future;
-use std::sync::Arc;
 
 use opentelemetry::context::{ContextGuard, FutureExt, WithContext};
 use opentelemetry::trace::{
     SpanBuilder, SpanKind as OtelSpanKind, SpanRef, Status, TraceContextExt,
 };
-use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
+use opentelemetry::{Context, Key, KeyValue, Value};
 
 use crate::attributes::OPENINFERENCE_SPAN_KIND;
 use crate::error::{ErrorReport, record_error};
+use crate::io::IoValue;
+use crate::response::LlmResponse;
 use crate::semconv::Semconv;
 use crate::semconv::openinference::MIME_TEXT;
+use crate::shared_text::shared_text;
 use crate::{registry, tracer};
 
 /// The OpenInference span kind, recorded as `openinference.span.kind`.
@@ -239,7 +241,7 @@ pub fn text_attributes(key: Key, text: &str, out: &mut Vec<KeyValue>) {
 /// [`text_attributes`] whatever the content setting; returns the (shared)
 /// value recorded, for recording under other keys too.
 pub(crate) fn text_attributes_value(key: Key, text: &str, out: &mut Vec<KeyValue>) -> Value {
-    let value = shared(text);
+    let value = shared_text(text);
     out.push(KeyValue::new(key, value.clone()));
     value
 }
@@ -258,17 +260,49 @@ pub fn record_text(key: &'static str, text: &str) {
     Context::map_current(|cx| cx.span().set_attributes(attributes));
 }
 
-/// `text`, shared, for recording under several keys; cut per memo §4 where
-/// the span leaves the process, without marker attributes (the cut text ends
-/// in `...[truncated]`) when its key is a copy's (`input.value`, …).
-pub(crate) fn truncated_value(text: &str) -> Value {
-    shared(text)
-}
+/// Inputs and outputs, and what a call's metrics note.
+impl SpanGuard {
+    /// Sets this span's OpenInference input (`input.value`, `input.mime_type`).
+    ///
+    /// ```
+    /// use agento_runtime::{IoValue, SpanGuard, SpanKind};
+    /// let span = SpanGuard::start("agento.event.accepted_revision", SpanKind::Chain);
+    /// span.record_input(&IoValue::Text("Add a budget table".into()));
+    /// ```
+    pub fn record_input(&self, value: &IoValue) {
+        if crate::io::enabled() {
+            let (text, mime) = value.parts();
+            crate::io::record_input(&self.span(), &text, mime);
+        }
+    }
 
-/// Large texts are stored reference-counted, so that handing a span to both the
-/// archive and the OTLP path copies a pointer, not kilobytes.
-fn shared(text: &str) -> Value {
-    Value::String(StringValue::from(Arc::<str>::from(text)))
+    /// Sets this span's OpenInference output (`output.value`, `output.mime_type`).
+    pub fn record_output(&self, value: &IoValue) {
+        if crate::io::enabled() {
+            value.record_output(&self.span());
+        }
+    }
+
+    /// Notes an LLM reply for the call's metrics.
+    pub(crate) fn note_response<R: LlmResponse + ?Sized>(&self, response: &R) {
+        if let Some(call) = &self.call {
+            call.response(response.usage(), response.response_model());
+        }
+    }
+
+    /// Notes a failure for the call's metrics.
+    pub(crate) fn note_failure(&self, error_type: &str) {
+        if let Some(call) = &self.call {
+            call.failed(error_type);
+        }
+    }
+
+    /// Notes the time to the first chunk of a stream for the call's metrics.
+    pub(crate) fn note_first_chunk(&self, seconds: f64) {
+        if let Some(call) = &self.call {
+            call.first_chunk(seconds);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::health::Health;
-use crate::secrets::{global_scrubber, prepare_span};
+use crate::outbound::prepare_span;
+use crate::secrets::global_scrubber;
 
 /// The writer wakes at least this often, so ended spans reach the file soon.
 const WRITE_INTERVAL: Duration = Duration::from_millis(200);

@@ -46,7 +46,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use regex::Regex;
 
-pub(crate) use spans::{Scrubbing, SecretsStage, prepare_span};
+pub(crate) use spans::scrub_span;
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";

@@ -16,8 +16,8 @@ use super::session::Session;
 use super::{Telemetry, active, panic_hook, resource, warn};
 use crate::config::Config;
 use crate::health::Health;
+use crate::outbound::SecretsStage;
 use crate::run::RunId;
-use crate::secrets::SecretsStage;
 use crate::{signals, tracer};
 
 /// Configures a [`Telemetry`].
