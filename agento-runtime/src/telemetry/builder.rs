@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -131,37 +132,13 @@ impl TelemetryBuilder {
     /// Sets telemetry up. Never fails: a part that cannot start (an unwritable
     /// data directory, a bad exporter setting) is reported on stderr and left
     /// out, and the rest works.
-    pub fn init(self) -> Telemetry {
-        let mut config = self.config.unwrap_or_else(Config::from_env);
-        for warning in &config.warnings {
-            warn(warning);
-        }
-        if let Some(archive) = self.archive {
-            config.archive_enabled = archive;
-        }
-        if let Some(otlp) = self.otlp {
-            config.otlp_enabled = otlp;
-        }
-        if active::terminating() {
-            config.sdk_disabled = true;
-        }
+    pub fn init(mut self) -> Telemetry {
+        let config = self.settled_config();
         let mut start = RunStart::resolve(&config, self.new_run);
         for note in &start.notes {
             warn(note);
         }
-        let mut claimed = None;
-        if !start.joined && config.archive_enabled && !config.sdk_disabled {
-            match RunId::claim(&config.data_dir) {
-                Ok((run_id, path)) => {
-                    start.run_id = run_id;
-                    claimed = Some(path);
-                }
-                Err(error) => warn(&format!(
-                    "the run archive is off: cannot create it in {}: {error}",
-                    config.data_dir.display()
-                )),
-            }
-        }
+        let claimed = claim_archive(&config, &mut start);
         let module = self.module.into_owned();
         let health = Arc::new(Health::default());
         let mut built = None;
@@ -216,5 +193,46 @@ impl TelemetryBuilder {
             global::set_tracer_provider(provider.clone());
         }
         Telemetry { inner: session }
+    }
+
+    /// The configuration with this builder's overrides, its warnings printed;
+    /// everything off once the process is terminating.
+    fn settled_config(&mut self) -> Config {
+        let mut config = self.config.take().unwrap_or_else(Config::from_env);
+        for warning in &config.warnings {
+            warn(warning);
+        }
+        if let Some(archive) = self.archive {
+            config.archive_enabled = archive;
+        }
+        if let Some(otlp) = self.otlp {
+            config.otlp_enabled = otlp;
+        }
+        if active::terminating() {
+            config.sdk_disabled = true;
+        }
+        config
+    }
+}
+
+/// A new run's archive, claimed under a fresh run id (which `start` takes);
+/// `None` when the run is joined, the archive is off, or it cannot be created
+/// (said on stderr).
+fn claim_archive(config: &Config, start: &mut RunStart) -> Option<PathBuf> {
+    if start.joined || !config.archive_enabled || config.sdk_disabled {
+        return None;
+    }
+    match RunId::claim(&config.data_dir) {
+        Ok((run_id, path)) => {
+            start.run_id = run_id;
+            Some(path)
+        }
+        Err(error) => {
+            warn(&format!(
+                "the run archive is off: cannot create it in {}: {error}",
+                config.data_dir.display()
+            ));
+            None
+        }
     }
 }
