@@ -10,13 +10,25 @@ use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use support::{Workdir, console, only_trace, run};
 use support_collector::Collector;
 
 const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
+
+/// The text value of `key` among `attributes`.
+fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+        .and_then(|v| match v {
+            any_value::Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+}
 
 /// (vendor, token type) → tokens, from the latest cumulative point of each
 /// series (a series: its attributes and start time).
@@ -34,18 +46,7 @@ fn token_sums(exports: &[ExportMetricsServiceRequest]) -> BTreeMap<(String, Stri
             panic!("gen_ai.client.token.usage is not a histogram: {metric:?}");
         };
         for point in &histogram.data_points {
-            let attr = |key: &str| {
-                point
-                    .attributes
-                    .iter()
-                    .find(|kv| kv.key == key)
-                    .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-                    .and_then(|v| match v {
-                        any_value::Value::StringValue(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_default()
-            };
+            let attr = |key: &str| text(&point.attributes, key).unwrap_or_default();
             assert_eq!(attr("gen_ai.operation.name"), "chat");
             assert!(!attr("gen_ai.request.model").is_empty());
             assert_eq!(
@@ -73,19 +74,13 @@ fn token_sums(exports: &[ExportMetricsServiceRequest]) -> BTreeMap<(String, Stri
 
 /// `agento.module` → `service.instance.id` of each resource.
 fn instance_ids<'a>(resources: impl Iterator<Item = &'a Resource>) -> BTreeMap<String, String> {
-    let text = |resource: &Resource, key: &str| {
-        resource
-            .attributes
-            .iter()
-            .find(|kv| kv.key == key)
-            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-            .and_then(|v| match v {
-                any_value::Value::StringValue(s) => Some(s.clone()),
-                _ => None,
-            })
-    };
     resources
-        .filter_map(|r| Some((text(r, "agento.module")?, text(r, "service.instance.id")?)))
+        .filter_map(|r| {
+            Some((
+                text(&r.attributes, "agento.module")?,
+                text(&r.attributes, "service.instance.id")?,
+            ))
+        })
         .collect()
 }
 
