@@ -40,6 +40,7 @@ pub mod backoff;
 pub mod carrier;
 mod config;
 mod contract;
+mod end_hook;
 mod envvar;
 mod error;
 mod field;

@@ -15,12 +15,11 @@ use opentelemetry_otlp::{
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Span, SpanData, SpanExporter, SpanProcessor,
-};
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanExporter};
 use tokio::runtime::{Handle, Runtime};
 
 use crate::config::{Config, Protocol};
+use crate::end_hook::{EndHook, Hooked};
 use crate::health::Health;
 use crate::http_client::{ClientError, ExportClient};
 use crate::outbound::Scrubbing;
@@ -108,10 +107,7 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
         .with_batch_config(batch)
         .build();
     Ok(OtlpPipeline {
-        processor: CountingProcessor {
-            inner: processor,
-            health: Arc::clone(health),
-        },
+        processor: Hooked::new(processor, CountQueued(Arc::clone(health))),
         runtime,
         state,
     })
@@ -233,32 +229,15 @@ fn is_unreachable(error: &str) -> bool {
 }
 
 /// The batch processor, counting the spans handed to it.
+pub(crate) type CountingProcessor = Hooked<BatchSpanProcessor, CountQueued>;
+
+/// Counts each span handed to the OTLP batch processor.
 #[derive(Debug)]
-pub(crate) struct CountingProcessor {
-    inner: BatchSpanProcessor,
-    health: Arc<Health>,
-}
+pub(crate) struct CountQueued(Arc<Health>);
 
-impl SpanProcessor for CountingProcessor {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.inner.on_start(span, cx);
-    }
-
-    fn on_end(&self, span: SpanData) {
-        self.health.otlp_queued(1);
-        self.inner.on_end(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
+impl EndHook for CountQueued {
+    fn on_end(&self, _span: &mut SpanData) {
+        self.0.otlp_queued(1);
     }
 }
 

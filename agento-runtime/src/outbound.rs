@@ -7,11 +7,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use crate::end_hook::EndHook;
 use crate::secrets::{Scrubber, global_scrubber, scrub_span};
 use crate::truncate::cut_span_texts;
 
@@ -24,50 +24,16 @@ pub(crate) fn prepare_span(span: &mut SpanData, scrubber: &Scrubber) {
     cut_span_texts(&mut span.attributes);
 }
 
-/// A span processor behind the secrets stage: each ended span is scrubbed
-/// and its large texts cut ([`prepare_span`]) before `P` sees it. The
-/// telemetry builder puts every processor a user adds behind one.
-///
-/// `on_start` hands `P` the live span unchanged: its attributes are not final
-/// until it ends, and everything that leaves the process is taken from the
-/// ended span.
-pub(crate) struct SecretsStage<P> {
-    inner: P,
-}
+/// The secrets stage: each ended span is scrubbed and its large texts cut
+/// ([`prepare_span`]) before the processor behind it sees it. The telemetry
+/// builder puts every processor a user adds behind one
+/// (`Hooked::new(processor, SecretsStage)`).
+#[derive(Debug)]
+pub(crate) struct SecretsStage;
 
-impl<P> SecretsStage<P> {
-    /// Puts `inner` behind the secrets stage.
-    pub(crate) fn new(inner: P) -> Self {
-        Self { inner }
-    }
-}
-
-impl<P: fmt::Debug> fmt::Debug for SecretsStage<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SecretsStage").field(&self.inner).finish()
-    }
-}
-
-impl<P: SpanProcessor> SpanProcessor for SecretsStage<P> {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.inner.on_start(span, cx);
-    }
-
-    fn on_end(&self, mut span: SpanData) {
-        prepare_span(&mut span, &global_scrubber());
-        self.inner.on_end(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
+impl EndHook for SecretsStage {
+    fn on_end(&self, span: &mut SpanData) {
+        prepare_span(span, &global_scrubber());
     }
 }
 

@@ -16,6 +16,7 @@ use super::run_start::RunStart;
 use super::session::Session;
 use super::{Telemetry, active, panic_hook, resource, warn};
 use crate::config::Config;
+use crate::end_hook::Hooked;
 use crate::health::Health;
 use crate::outbound::SecretsStage;
 use crate::run::RunId;
@@ -103,7 +104,7 @@ impl TelemetryBuilder {
     #[must_use]
     pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
         self.extra.push(Box::new(move |processors| {
-            processors.push(Box::new(SecretsStage::new(processor)))
+            processors.push(Box::new(Hooked::new(processor, SecretsStage)))
         }));
         self
     }
