@@ -246,12 +246,7 @@ fn a_second_signal_cuts_the_exit_flush_short() {
             .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
             .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while work.archives().is_empty() {
-        assert!(Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    std::thread::sleep(Duration::from_millis(600));
+    wait_until_mid_run(&work);
     kill(child.id(), "TERM");
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
@@ -299,12 +294,7 @@ fn sighup_with_the_terminal_gone_still_ends_the_run_cleanly() {
             .env("AGENTO_SIM_OPENAI_LATENCY_MS", LATENCY_MS)
             .env("AGENTO_SIM_ANTHROPIC_LATENCY_MS", LATENCY_MS),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while work.archives().is_empty() {
-        assert!(Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    std::thread::sleep(Duration::from_millis(600));
+    wait_until_mid_run(&work);
     drop(child.stdout.take());
     drop(child.stderr.take());
     kill(child.id(), "HUP");
@@ -319,4 +309,15 @@ fn sighup_with_the_terminal_gone_still_ends_the_run_cleanly() {
         .find(|s| s.parent_span_id.is_empty())
         .expect("the root is archived");
     assert_eq!(root.status_message, "interrupted by SIGHUP");
+}
+
+/// Waits until the run has started its archive, then 600 ms more: the run is
+/// then in the middle of its slowed-down LLM calls.
+fn wait_until_mid_run(work: &Workdir) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while work.archives().is_empty() {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(600));
 }

@@ -28,11 +28,7 @@ async fn start(config: SimulatorConfig) -> (Simulator, Vendors) {
 
 async fn ask(vendors: &Vendors, vendor: Vendor, prompt: &str) -> Reply {
     let request = ChatRequest::new(prompt);
-    let reply = match vendor {
-        Vendor::Gemini => vendors.gemini.chat(&request).await,
-        Vendor::OpenAi => vendors.openai.chat(&request).await,
-        Vendor::Anthropic => vendors.anthropic.chat(&request).await,
-    };
+    let reply = vendors.chat(vendor, &request).await;
     reply.unwrap_or_else(|error| panic!("{vendor}: {error}"))
 }
 

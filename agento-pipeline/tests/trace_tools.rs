@@ -240,14 +240,7 @@ fn a_parent_id_cycle_is_named_by_validate_and_show_and_report_return() {
     }
     assert!(!stdout.contains("is not in the file"), "{stdout}");
 
-    let html = work.path().join("cycle.html");
-    let output = run(work
-        .command(AGENTO)
-        .args(["trace", "report", "-o"])
-        .arg(&html)
-        .arg(&file));
-    assert!(output.status.success(), "{}", console(&output));
-    let page = std::fs::read_to_string(&html).unwrap();
+    let page = report_page(&work, &file, "cycle.html");
     assert_eq!(
         page.matches("</title></rect>").count(),
         4,
@@ -279,14 +272,7 @@ fn a_100000_deep_chain_is_shown_and_reported_with_capped_indentation() {
     );
     assert!(stdout.len() < 20_000_000, "{} bytes", stdout.len());
 
-    let html = work.path().join("deep.html");
-    let output = run(work
-        .command(AGENTO)
-        .args(["trace", "report", "-o"])
-        .arg(&html)
-        .arg(&file));
-    assert!(output.status.success(), "{}", console(&output));
-    let page = std::fs::read_to_string(&html).unwrap();
+    let page = report_page(&work, &file, "deep.html");
     assert!(page.contains("level_99999"));
 
     let output = trace(&work, &["validate"], &file);
@@ -517,4 +503,17 @@ fn a_full_disk_is_one_error_and_exit_2() {
         "{}",
         console(&output)
     );
+}
+
+/// `agento trace report` of `file` into `work/<name>`: the page, after
+/// checking the command succeeded.
+fn report_page(work: &Workdir, file: &std::path::Path, name: &str) -> String {
+    let html = work.path().join(name);
+    let output = run(work
+        .command(AGENTO)
+        .args(["trace", "report", "-o"])
+        .arg(&html)
+        .arg(file));
+    assert!(output.status.success(), "{}", console(&output));
+    std::fs::read_to_string(&html).expect("the report page")
 }

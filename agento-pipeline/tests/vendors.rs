@@ -15,21 +15,9 @@ use agento_pipeline::vendors::{
 mod support_vendors;
 use support_vendors::{KEY, PLAN, config, simulator, vendors_at};
 
-async fn chat(
-    vendors: &Vendors,
-    vendor: Vendor,
-    request: &ChatRequest<'_>,
-) -> Result<Reply, VendorError> {
-    match vendor {
-        Vendor::Gemini => vendors.gemini.chat(request).await,
-        Vendor::OpenAi => vendors.openai.chat(request).await,
-        Vendor::Anthropic => vendors.anthropic.chat(request).await,
-    }
-}
-
 /// The error of a call that must fail.
 async fn failure(vendors: &Vendors, vendor: Vendor, request: &ChatRequest<'_>) -> VendorError {
-    match chat(vendors, vendor, request).await {
+    match vendors.chat(vendor, request).await {
         Ok(reply) => panic!("{vendor} answered instead of failing: {reply:?}"),
         Err(error) => error,
     }
@@ -82,7 +70,7 @@ async fn each_client_parses_text_usage_finish_reasons_model_and_id() {
     };
     let mut texts = Vec::new();
     for vendor in Vendor::ALL {
-        let reply = chat(&vendors, vendor, &request).await.unwrap();
+        let reply = vendors.chat(vendor, &request).await.unwrap();
         let json = raw(&sim.base_url(), vendor, PLAN).await;
         let (text, input, output, model, finish, id_prefix) = match vendor {
             Vendor::Gemini => (
@@ -171,7 +159,7 @@ async fn max_tokens_stops_with_each_vendors_own_finish_reason() {
         (Vendor::OpenAi, "length"),
         (Vendor::Anthropic, "max_tokens"),
     ] {
-        let reply = chat(&vendors, vendor, &request).await.unwrap();
+        let reply = vendors.chat(vendor, &request).await.unwrap();
         assert_eq!(reply.finish_reasons, [reason]);
         assert_eq!(reply.usage().unwrap().output_tokens(), Some(12));
         assert!(reply.text.split_whitespace().count() <= 9, "{}", reply.text);
@@ -219,9 +207,7 @@ async fn a_429_is_retryable_and_carries_the_retry_after_delay() {
         );
         assert_no_key(&error);
         assert!(
-            chat(&vendors, vendor, &ChatRequest::new(PLAN))
-                .await
-                .is_ok(),
+            vendors.chat(vendor, &ChatRequest::new(PLAN)).await.is_ok(),
             "{vendor}: the next call goes through"
         );
     }
@@ -361,7 +347,7 @@ async fn a_40_kb_reply_parses() {
         (Vendor::OpenAi, "stop"),
         (Vendor::Anthropic, "end_turn"),
     ] {
-        let reply = chat(&vendors, vendor, &request).await.unwrap();
+        let reply = vendors.chat(vendor, &request).await.unwrap();
         assert!(reply.text.len() >= 40_000, "{vendor}: {}", reply.text.len());
         assert!(reply.text.starts_with("Here is the plan structure"));
         assert!(reply.usage().unwrap().output_tokens().unwrap() > 5_000);
@@ -497,7 +483,8 @@ async fn the_simulator_checks_each_vendors_required_headers() {
     // The clients got through, so they sent what each vendor requires.
     let vendors = vendors_at(&url, Duration::from_secs(5));
     for vendor in Vendor::ALL {
-        chat(&vendors, vendor, &ChatRequest::new("hello"))
+        vendors
+            .chat(vendor, &ChatRequest::new("hello"))
             .await
             .unwrap();
     }

@@ -17,20 +17,24 @@ use opentelemetry_sdk::trace::InMemorySpanExporter;
 mod support_vendors;
 use support_vendors::{KEY, PLAN, simulator, vendors_at};
 
-async fn open(
-    vendors: &Vendors,
-    vendor: Vendor,
-    request: &ChatRequest<'_>,
-) -> Result<ChunkStream, VendorError> {
-    match vendor {
-        Vendor::Gemini => vendors.gemini.chat_stream(request).await,
-        Vendor::OpenAi => vendors.openai.chat_stream(request).await,
-        Vendor::Anthropic => vendors.anthropic.chat_stream(request).await,
+/// Each vendor's streamed reply to the plan prompt, as the items of its
+/// stream, from a simulator behaving as `behaviour`, read with `timeout`.
+async fn streams_of_each_vendor(
+    behaviour: VendorBehaviour,
+    timeout: Duration,
+) -> Vec<(Vendor, Vec<Result<Chunk, VendorError>>)> {
+    let simulator = simulator(behaviour).await;
+    let vendors = vendors_at(&simulator.base_url(), timeout);
+    let mut streams = Vec::new();
+    for vendor in Vendor::ALL {
+        let stream = vendors
+            .chat_stream(vendor, &ChatRequest::new(PLAN))
+            .await
+            .expect("opens");
+        streams.push((vendor, stream.collect().await));
     }
-}
-
-async fn items(stream: ChunkStream) -> Vec<Result<Chunk, VendorError>> {
-    stream.collect().await
+    simulator.shutdown().await;
+    streams
 }
 
 #[tokio::test]
@@ -39,13 +43,12 @@ async fn each_streamed_reply_assembles_to_the_non_streamed_one() {
     let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
     let request = ChatRequest::new(PLAN);
     for vendor in Vendor::ALL {
-        let whole = match vendor {
-            Vendor::Gemini => vendors.gemini.chat(&request).await,
-            Vendor::OpenAi => vendors.openai.chat(&request).await,
-            Vendor::Anthropic => vendors.anthropic.chat(&request).await,
-        }
-        .expect("the plain call");
-        let stream = open(&vendors, vendor, &request)
+        let whole = vendors
+            .chat(vendor, &request)
+            .await
+            .expect("the plain call");
+        let stream = vendors
+            .chat_stream(vendor, &request)
             .await
             .expect("the stream opens");
         let mut deltas = 0;
@@ -71,19 +74,11 @@ async fn each_streamed_reply_assembles_to_the_non_streamed_one() {
 
 #[tokio::test]
 async fn an_error_event_mid_stream_ends_it_with_a_retryable_error() {
-    let simulator = simulator(VendorBehaviour {
+    let behaviour = VendorBehaviour {
         stream_error_after: Some(2),
         ..VendorBehaviour::default()
-    })
-    .await;
-    let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
-    for vendor in Vendor::ALL {
-        let got = items(
-            open(&vendors, vendor, &ChatRequest::new(PLAN))
-                .await
-                .expect("opens"),
-        )
-        .await;
+    };
+    for (vendor, got) in streams_of_each_vendor(behaviour, Duration::from_secs(10)).await {
         let (last, chunks) = got.split_last().expect("items");
         let texts: Vec<_> = chunks
             .iter()
@@ -99,24 +94,15 @@ async fn an_error_event_mid_stream_ends_it_with_a_retryable_error() {
         assert!(error.is_retryable());
         assert!(!format!("{error:?}").contains(KEY));
     }
-    simulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_stall_past_the_timeout_is_a_timeout() {
-    let simulator = simulator(VendorBehaviour {
+    let behaviour = VendorBehaviour {
         stream_stall_after: Some(1),
         ..VendorBehaviour::default()
-    })
-    .await;
-    let vendors = vendors_at(&simulator.base_url(), Duration::from_millis(400));
-    for vendor in Vendor::ALL {
-        let got = items(
-            open(&vendors, vendor, &ChatRequest::new(PLAN))
-                .await
-                .expect("opens"),
-        )
-        .await;
+    };
+    for (vendor, got) in streams_of_each_vendor(behaviour, Duration::from_millis(400)).await {
         let (last, chunks) = got.split_last().expect("items");
         assert!(chunks.iter().all(Result::is_ok), "{vendor}");
         assert!(
@@ -130,7 +116,6 @@ async fn a_stall_past_the_timeout_is_a_timeout() {
             "{vendor}: {last:?}"
         );
     }
-    simulator.shutdown().await;
 }
 
 #[llm_span(system = "openai", model = vendors.openai.model(), stream)]
