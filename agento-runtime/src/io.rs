@@ -18,8 +18,8 @@
 
 use std::fmt::Debug;
 
-use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanRef;
+use opentelemetry::{KeyValue, Value};
 use serde::Serialize;
 
 use crate::semconv::Semconv;
@@ -75,8 +75,15 @@ pub fn record_input(span: &SpanRef<'_>, text: &str, mime: &'static str) {
 /// Sets `output.value` and `output.mime_type` on `span`.
 pub fn record_output(span: &SpanRef<'_>, text: &str, mime: &'static str) {
     if enabled() {
+        record_output_value(span, &shared_text(text), mime);
+    }
+}
+
+/// [`record_output`] of a text already shared with other keys or spans.
+pub(crate) fn record_output_value(span: &SpanRef<'_>, value: &Value, mime: &'static str) {
+    if enabled() {
         span.set_attributes([
-            KeyValue::new(OUTPUT_VALUE, shared_text(text)),
+            KeyValue::new(OUTPUT_VALUE, value.clone()),
             KeyValue::new(OUTPUT_MIME_TYPE, mime),
         ]);
     }

@@ -319,13 +319,18 @@ fn with_scope<R>(f: impl FnOnce(&ModuleScope) -> R) -> Option<R> {
 }
 
 /// The goal's attributes: `user_goal` (memo) and `input.value` (OpenInference).
+/// One shared text under both keys.
 fn goal_attributes(goal: &str, out: &mut Vec<KeyValue>) {
     let semconv = Semconv::current();
+    if !semconv.content {
+        return;
+    }
+    let value = shared_text(goal);
     if semconv.memo {
-        text_attributes(Key::from_static_str(USER_GOAL), goal, out);
+        out.push(KeyValue::new(USER_GOAL, value.clone()));
     }
     if semconv.io() {
-        out.push(KeyValue::new(INPUT_VALUE, shared_text(goal)));
+        out.push(KeyValue::new(INPUT_VALUE, value));
         out.push(KeyValue::new(INPUT_MIME_TYPE, MIME_TEXT));
     }
 }
@@ -360,12 +365,20 @@ pub fn record_final_response<T: Serialize + ?Sized>(value: &T) -> bool {
         if scope.role != ModuleRole::Final {
             return false;
         }
-        if Semconv::current().memo {
-            set_text(&scope.cx, AGENT_FINAL_RESPONSE, &json);
+        let semconv = Semconv::current();
+        if !semconv.content {
+            return true;
         }
-        io::record_output(&scope.cx.span(), &json, MIME_JSON);
+        let value = shared_text(&json);
+        if semconv.memo {
+            scope
+                .cx
+                .span()
+                .set_attribute(KeyValue::new(AGENT_FINAL_RESPONSE, value.clone()));
+        }
+        io::record_output_value(&scope.cx.span(), &value, MIME_JSON);
         if let Some(root) = &scope.root {
-            io::record_output(&root.span(), &json, MIME_JSON);
+            io::record_output_value(&root.span(), &value, MIME_JSON);
         }
         true
     })

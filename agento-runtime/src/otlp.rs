@@ -72,7 +72,13 @@ impl ExportState {
 }
 
 /// Builds the OTLP path for `config`.
-pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipeline, OtlpError> {
+/// With `prepared_upstream`, the spans it gets are already scrubbed and cut
+/// (they come from the archive writer).
+pub(crate) fn build(
+    config: &Config,
+    health: &Arc<Health>,
+    prepared_upstream: bool,
+) -> Result<OtlpPipeline, OtlpError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("agento-otlp")
@@ -93,7 +99,7 @@ pub(crate) fn build(config: &Config, health: &Arc<Health>) -> Result<OtlpPipelin
     };
     let state = Arc::new(ExportState::default());
     let bridge = RuntimeBridge {
-        exporter: Arc::new(Scrubbing::new(PerModule::new(exporter))),
+        exporter: Arc::new(Scrubbing::new(PerModule::new(exporter), prepared_upstream)),
         handle: runtime.handle().clone(),
         health: Arc::clone(health),
         state: Arc::clone(&state),

@@ -42,12 +42,17 @@ impl EndHook for SecretsStage {
 /// runtime's OTLP path.
 pub(crate) struct Scrubbing<E> {
     inner: E,
+    prepared_upstream: bool,
 }
 
 impl<E> Scrubbing<E> {
-    /// Wraps `inner`.
-    pub(crate) fn new(inner: E) -> Self {
-        Self { inner }
+    /// Wraps `inner`. With `prepared_upstream` (the archive writer prepares
+    /// every span before handing it on) batches pass through as they are.
+    pub(crate) fn new(inner: E, prepared_upstream: bool) -> Self {
+        Self {
+            inner,
+            prepared_upstream,
+        }
     }
 }
 
@@ -59,10 +64,12 @@ impl<E: fmt::Debug> fmt::Debug for Scrubbing<E> {
 
 impl<E: SpanExporter> SpanExporter for Scrubbing<E> {
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
-        let scrubber = global_scrubber();
-        batch
-            .iter_mut()
-            .for_each(|span| prepare_span(span, &scrubber));
+        if !self.prepared_upstream {
+            let scrubber = global_scrubber();
+            batch
+                .iter_mut()
+                .for_each(|span| prepare_span(span, &scrubber));
+        }
         self.inner.export(batch).await
     }
 

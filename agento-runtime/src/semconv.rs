@@ -116,7 +116,7 @@ impl Semconv {
                 capture.as_deref(),
             )
             .unwrap_or_else(|error| {
-                eprintln!("agento: warning: {error}; using the default");
+                crate::stderr::warn(&format!("{error}; using the default"));
                 let content = Self::parse(None, None, capture.as_deref())
                     .map_or(true, |semconv| semconv.content);
                 Self {

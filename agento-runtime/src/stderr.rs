@@ -11,3 +11,11 @@ pub(crate) fn line(text: &str) {
         .write_all(text.as_bytes())
         .and_then(|()| stderr.write_all(b"\n"));
 }
+
+/// Writes `message` as a warning (`agento: warning: …`), scrubbed of secrets.
+pub(crate) fn warn(message: &str) {
+    line(&format!(
+        "agento: warning: {}",
+        crate::secrets::scrub(message)
+    ));
+}

@@ -185,6 +185,8 @@ impl SpanProcessor for ArchiveProcessor {
             self.shared
                 .health
                 .archive_failed(1, "the archive writer had already stopped");
+            let mut span = span;
+            prepare_span(&mut span, &global_scrubber());
             self.shared.forward(|forward| forward.on_end(span));
             return;
         }

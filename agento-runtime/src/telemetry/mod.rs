@@ -32,17 +32,12 @@ use crate::carrier::Carrier;
 use crate::config::Config;
 use crate::health::HealthReport;
 use crate::run::RunId;
-use crate::secrets::scrub;
 use crate::span::SpanGuard;
+use crate::stderr::warn;
 use session::Session;
 
 /// The event put on a new root span when a carrier could not be used.
 pub const CARRIER_IGNORED_EVENT: &str = "agento.carrier.ignored";
-
-/// Prints `message` as a warning on stderr, scrubbed of secrets.
-fn warn(message: &str) {
-    crate::stderr::line(&format!("agento: warning: {}", scrub(message)));
-}
 
 /// Active telemetry; flushes and shuts down when dropped.
 ///

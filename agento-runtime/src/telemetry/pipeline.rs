@@ -39,11 +39,28 @@ pub(super) fn build(
     extra: Vec<ProcessorHook>,
 ) -> Pipeline {
     let mut processors: Vec<Box<dyn SpanProcessor>> = Vec::new();
+    let archive = archive.and_then(|path| {
+        ArchiveProcessor::start(
+            &path,
+            &resource,
+            config.archive_buffer_spans,
+            Arc::clone(health),
+        )
+        .inspect_err(|error| {
+            warn(&format!(
+                "the run archive is off: cannot open {}: {error}",
+                path.display()
+            ));
+        })
+        .ok()
+    });
+    let archive_path = archive.as_ref().map(|a| a.path().to_owned());
     let mut otlp_runtime = None;
     let mut export_state = None;
     let mut otlp_processor = None;
     if config.otlp_enabled {
-        match otlp::build(config, health) {
+        // With the archive on, its writer prepares each span and hands it on.
+        match otlp::build(config, health, archive.is_some()) {
             Ok(pipeline) => {
                 otlp_processor = Some(pipeline.processor);
                 otlp_runtime = Some(pipeline.runtime);
@@ -52,30 +69,15 @@ pub(super) fn build(
             Err(error) => warn(&format!("live export is off: {error}")),
         }
     }
-    let mut archive_path = None;
-    if let Some(path) = archive {
-        match ArchiveProcessor::start(
-            &path,
-            &resource,
-            config.archive_buffer_spans,
-            Arc::clone(health),
-        ) {
-            Ok(archive) => {
-                archive_path = Some(archive.path().to_owned());
-                // The archive writer hands the spans on to the OTLP path.
-                if let Some(otlp) = otlp_processor.take() {
-                    archive.forward_to(Box::new(otlp));
-                }
-                processors.push(Box::new(archive));
+    match (archive, otlp_processor) {
+        (Some(archive), otlp) => {
+            if let Some(otlp) = otlp {
+                archive.forward_to(Box::new(otlp));
             }
-            Err(error) => warn(&format!(
-                "the run archive is off: cannot open {}: {error}",
-                path.display()
-            )),
+            processors.push(Box::new(archive));
         }
-    }
-    if let Some(otlp) = otlp_processor {
-        processors.push(Box::new(otlp));
+        (None, Some(otlp)) => processors.push(Box::new(otlp)),
+        (None, None) => {}
     }
     for hook in extra {
         hook(&mut processors);

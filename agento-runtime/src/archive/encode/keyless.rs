@@ -3,7 +3,6 @@
 //! strict readers. They are dropped before encoding, with one warning per
 //! process (e.g. `OTEL_RESOURCE_ATTRIBUTES='=x'`).
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
@@ -62,10 +61,9 @@ pub fn drop_from_resource(
 /// Warns on stderr, once per process, that `dropped` attributes had no key.
 pub fn warn_once(dropped: usize) {
     if dropped > 0 && !WARNED.swap(true, Ordering::Relaxed) {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "agento: warning: {dropped} attribute(s) without a key left out of the archive \
+        crate::stderr::warn(&format!(
+            "{dropped} attribute(s) without a key left out of the archive \
              (an attribute needs a non-empty key: check OTEL_RESOURCE_ATTRIBUTES and the attributes your code sets)"
-        );
+        ));
     }
 }
