@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use agento_pipeline::trace::SpanRecord;
 use serde_json::Value;
-use support::{Workdir, console, only_trace, run};
+use support::{LOOPBACK_CHROMIUM, Workdir, console, only_trace, run};
 
 const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
 /// Phoenix's first start migrates its database: allow for a slow machine.
@@ -365,10 +365,8 @@ fn screenshot(phoenix: &Phoenix, project: &str, trace_id: &str, path: &Path) {
     ));
     let profile = tempfile::tempdir().expect("browser profile");
     let output = Command::new(&chromium)
+        .args(LOOPBACK_CHROMIUM)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
             "--hide-scrollbars",
             "--window-size=1600,1000",
             "--virtual-time-budget=15000",

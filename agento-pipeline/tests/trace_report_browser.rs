@@ -7,7 +7,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::{Workdir, console, run};
+use support::{LOOPBACK_CHROMIUM, Workdir, console, run};
 
 const AGENTO: &str = env!("CARGO_BIN_EXE_agento");
 
@@ -49,15 +49,8 @@ fn the_report_loads_in_chromium_without_console_errors_and_shows_the_waterfall()
     let screenshot = work.path().join("report.png");
     let headless = |extra: &[String]| {
         Command::new(&browser)
+            .args(LOOPBACK_CHROMIUM)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--enable-logging=stderr",
                 "--v=0",
                 "--window-size=1280,1600",

@@ -7,6 +7,22 @@ use std::process::{Command, Output, Stdio};
 
 use agento_pipeline::trace::{Archive, SpanRecord, Trace, load};
 
+/// Flags for headless Chromium in the tests: the page under test on
+/// loopback and nothing else — no background, update, sync or first-run
+/// traffic, and every host name but loopback unresolvable, so a page that
+/// names an outside resource cannot reach it.
+pub const LOOPBACK_CHROMIUM: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+];
+
 /// Known values for the three API keys: none may appear in any output.
 pub const SENTINELS: [(&str, &str); 3] = [
     ("GEMINI_API_KEY", "sentinel-gemini-KEY-1f2e3d4c5b"),
