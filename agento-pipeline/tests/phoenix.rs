@@ -289,18 +289,28 @@ fn phoenix_shows_the_run(phoenix: &Phoenix, protocol: &str, project: &str) -> Ve
         };
         assert_eq!(text(span, "llm.provider"), expected_provider, "{id}");
         providers.insert(text(span, "llm.provider").to_owned());
+        let archived = record
+            .attr("gen_ai.usage.input_tokens")
+            .and_then(|a| a.as_int());
+        assert!(
+            archived.is_some(),
+            "{id}: no gen_ai.usage.input_tokens in the archive"
+        );
         assert_eq!(
             int(span, "llm.token_count.prompt"),
-            record
-                .attr("gen_ai.usage.input_tokens")
-                .and_then(|a| a.as_int()),
+            archived,
             "{id}: prompt tokens"
+        );
+        let archived = record
+            .attr("gen_ai.usage.output_tokens")
+            .and_then(|a| a.as_int());
+        assert!(
+            archived.is_some(),
+            "{id}: no gen_ai.usage.output_tokens in the archive"
         );
         assert_eq!(
             int(span, "llm.token_count.completion"),
-            record
-                .attr("gen_ai.usage.output_tokens")
-                .and_then(|a| a.as_int()),
+            archived,
             "{id}: completion tokens"
         );
         assert_eq!(
