@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use agento::llm_span;
-use agento_pipeline::simulator::VendorBehaviour;
+use agento_pipeline::simulator::{AnswerMode, VendorBehaviour};
 use agento_pipeline::vendors::stream::collect;
 use agento_pipeline::vendors::{ChatRequest, Chunk, ChunkStream, Vendor, VendorError, Vendors};
 use futures_util::StreamExt;
@@ -68,6 +68,40 @@ async fn each_streamed_reply_assembles_to_the_non_streamed_one() {
         assert_eq!(streamed.finish_reasons, whole.finish_reasons, "{vendor}");
         assert_eq!(streamed.model, whole.model, "{vendor}");
         assert!(streamed.id.is_some(), "{vendor}");
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_streamed_answer_stopped_for_safety_is_blocked_as_a_whole_one_is() {
+    let simulator = simulator(VendorBehaviour {
+        mode: AnswerMode::Safety,
+        ..VendorBehaviour::default()
+    })
+    .await;
+    let vendors = vendors_at(&simulator.base_url(), Duration::from_secs(10));
+    let request = ChatRequest::new(PLAN);
+    for vendor in Vendor::ALL {
+        let whole = vendors.chat(vendor, &request).await.expect_err("blocked");
+        let stream = vendors
+            .chat_stream(vendor, &request)
+            .await
+            .expect("the stream opens");
+        let streamed = collect(vendor, "unnamed", stream, |_| {})
+            .await
+            .expect_err("a blocked stream is an error");
+        let (
+            VendorError::Blocked { reason, .. },
+            VendorError::Blocked {
+                reason: streamed_reason,
+                ..
+            },
+        ) = (&whole, &streamed)
+        else {
+            panic!("{vendor}: whole {whole:?}, streamed {streamed:?}");
+        };
+        assert_eq!(streamed_reason, reason, "{vendor}");
+        assert!(!streamed.is_retryable(), "{vendor}");
     }
     simulator.shutdown().await;
 }

@@ -72,6 +72,13 @@ struct Generated {
     mode: AnswerMode,
 }
 
+impl Generated {
+    /// Blocked or safety-stopped: no text, the vendor's blocking finish.
+    fn blocked(&self) -> bool {
+        self.mode != AnswerMode::Normal
+    }
+}
+
 /// Builds a vendor's response JSON from the ask, the answer and a sequence
 /// number (for ids).
 type Shape = fn(&Ask, &Generated, u64) -> Value;
@@ -117,13 +124,15 @@ async fn respond(
         .and_then(Value::as_str)
         .unwrap_or(&ask.model)
         .to_owned();
+        let blocked = generated.blocked();
         let answer = super::stream::Streamed {
             vendor,
             model,
-            text: &generated.text,
+            text: if blocked { "" } else { &generated.text },
             input_tokens: generated.input_tokens,
             output_tokens: generated.output_tokens,
             cut: generated.cut,
+            blocked,
             sequence,
         };
         return super::stream::respond(&answer, behaviour);
@@ -462,7 +471,7 @@ fn openai_ask(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resul
 
 /// The OpenAI response body of `answer` to `ask`, number `sequence`.
 fn openai_answer(ask: &Ask, answer: &Generated, sequence: u64) -> Value {
-    let blocked = answer.mode != AnswerMode::Normal;
+    let blocked = answer.blocked();
     let finish = wire::finish_reason(Vendor::OpenAi, blocked, answer.cut);
     let content = (!blocked).then_some(answer.text.as_str());
     json!({
@@ -519,7 +528,7 @@ fn anthropic_ask(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Re
 
 /// The Anthropic response body of `answer` to `ask`, number `sequence`.
 fn anthropic_answer(ask: &Ask, answer: &Generated, sequence: u64) -> Value {
-    let blocked = answer.mode != AnswerMode::Normal;
+    let blocked = answer.blocked();
     let stop = wire::finish_reason(Vendor::Anthropic, blocked, answer.cut);
     let mut usage = wire::usage(Vendor::Anthropic, answer.input_tokens, answer.output_tokens);
     usage["service_tier"] = json!("standard");

@@ -27,6 +27,8 @@ pub(super) struct Streamed<'a> {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cut: bool,
+    /// Blocked or safety-stopped: the vendor's blocking finish.
+    pub blocked: bool,
     pub sequence: u64,
 }
 
@@ -95,7 +97,7 @@ fn openai(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
             choice(delta, Value::Null)
         })
         .collect();
-    let finish = wire::finish_reason(Vendor::OpenAi, false, answer.cut);
+    let finish = wire::finish_reason(Vendor::OpenAi, answer.blocked, answer.cut);
     let after = vec![
         choice(json!({}), json!(finish)),
         chunk(
@@ -140,7 +142,7 @@ fn anthropic(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
             )
         })
         .collect();
-    let stop = wire::finish_reason(Vendor::Anthropic, false, answer.cut);
+    let stop = wire::finish_reason(Vendor::Anthropic, answer.blocked, answer.cut);
     let after = vec![
         named(
             "content_block_stop",
@@ -172,8 +174,11 @@ fn gemini(answer: &Streamed<'_>, pieces: &[&str]) -> Events {
                 json!({"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0});
             let mut usage = json!({"promptTokenCount": answer.input_tokens});
             if i == last {
-                candidate["finishReason"] =
-                    json!(wire::finish_reason(Vendor::Gemini, false, answer.cut));
+                candidate["finishReason"] = json!(wire::finish_reason(
+                    Vendor::Gemini,
+                    answer.blocked,
+                    answer.cut
+                ));
                 usage = wire::usage(Vendor::Gemini, answer.input_tokens, answer.output_tokens);
             }
             data(&json!({

@@ -104,6 +104,6 @@ impl Api for Anthropic {
             id: answer.id,
             usage: Usage::Anthropic(answer.usage),
         };
-        blocked_if(reply, "refusal", None)
+        blocked_if(reply, None)
     }
 }

@@ -86,7 +86,7 @@ struct Candidate {
 }
 
 /// Finish reasons that end an answer normally (or at the token limit).
-const NORMAL_FINISH: [&str; 3] = ["STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED"];
+pub(super) const NORMAL_FINISH: [&str; 3] = ["STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED"];
 
 #[derive(Deserialize)]
 struct AnswerContent {

@@ -160,18 +160,28 @@ impl Reply {
     }
 }
 
-/// `reply`, or [`VendorError::Blocked`] when its finish reason is `reason`.
-fn blocked_if(reply: Reply, reason: &str, detail: Option<String>) -> Result<Reply, VendorError> {
-    if reply.finish_reasons.iter().any(|r| r == reason) {
-        return Err(VendorError::Blocked {
+/// `reply`, or [`VendorError::Blocked`] when a finish reason says its vendor
+/// blocked the answer (Gemini: any but a normal finish, OpenAI:
+/// `content_filter`, Anthropic: `refusal`); whole and streamed replies alike.
+fn blocked_if(reply: Reply, detail: Option<String>) -> Result<Reply, VendorError> {
+    let blocked = reply
+        .finish_reasons
+        .iter()
+        .find(|reason| match reply.vendor {
+            Vendor::Gemini => !gemini::NORMAL_FINISH.contains(&reason.as_str()),
+            Vendor::OpenAi => *reason == "content_filter",
+            Vendor::Anthropic => *reason == "refusal",
+        });
+    match blocked {
+        Some(reason) => Err(VendorError::Blocked {
             vendor: reply.vendor,
-            reason: reason.to_owned(),
+            reason: reason.clone(),
             prompt: false,
             detail,
             reply: Box::new(reply),
-        });
+        }),
+        None => Ok(reply),
     }
-    Ok(reply)
 }
 
 impl LlmResponse for Reply {

@@ -118,6 +118,6 @@ impl Api for OpenAi {
             id: answer.id,
             usage: Usage::OpenAi(answer.usage),
         };
-        blocked_if(reply, "content_filter", first.message.refusal.clone())
+        blocked_if(reply, first.message.refusal.clone())
     }
 }

@@ -35,6 +35,7 @@ use serde_json::Value;
 use super::http::Prepared;
 use super::{
     AnthropicUsage, GeminiUsage, OpenAiUsage, Reply, Usage, Vendor, VendorConfig, VendorError,
+    blocked_if,
 };
 
 /// One chunk of a streamed reply.
@@ -76,7 +77,8 @@ impl LlmChunk for Chunk {
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk, VendorError>> + Send>>;
 
 /// Collects a streamed reply into one [`Reply`], handing each text delta to
-/// `on_text` as it arrives. `model` is the model asked for (used when no
+/// `on_text` as it arrives; a blocked answer is [`VendorError::Blocked`], as
+/// for a whole reply. `model` is the model asked for (used when no
 /// chunk names one).
 pub async fn collect(
     vendor: Vendor,
@@ -111,7 +113,7 @@ pub async fn collect(
             reply.id = chunk.id;
         }
     }
-    Ok(reply)
+    blocked_if(reply, None)
 }
 
 /// Sends the prepared call and turns its event stream into chunks.
