@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
-use agento_runtime::__private::encode_lines;
+use agento_runtime::__private::{ArchiveResources, encode_line};
 use agento_runtime::__private::{LlmRequest, LlmSpec};
 use agento_runtime::Config;
 use agento_runtime::{SpanGuard, Telemetry};
@@ -16,7 +16,6 @@ use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
@@ -85,10 +84,10 @@ fn encode(c: &mut Criterion) {
             KeyValue::new("agento.module", "bench"),
         ])
         .build();
-    let resource = ResourceAttributesWithSchema::from(&resource);
+    let mut resources = ArchiveResources::new(&resource);
     let batch: Vec<SpanData> = (0..BATCH).map(span).collect();
     let mut out = Vec::with_capacity(8 << 20);
-    encode_lines(batch.clone(), &resource, &mut out).expect("encodes");
+    encode_line(batch.clone(), &mut resources, &mut out).expect("encodes");
     println!("archive encode: {} bytes per span", out.len() / BATCH);
     let mut group = c.benchmark_group("archive");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -97,7 +96,7 @@ fn encode(c: &mut Criterion) {
             || batch.clone(),
             |spans| {
                 out.clear();
-                encode_lines(spans, &resource, &mut out).expect("encodes");
+                encode_line(spans, &mut resources, &mut out).expect("encodes");
                 black_box(out.len())
             },
             criterion::BatchSize::LargeInput,

@@ -188,18 +188,14 @@ impl OtlpSettings {
             ],
             Protocol::Grpc,
         );
-        let endpoint_var = [
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-        ]
-        .into_iter()
-        .find_map(|name| env.text(name).map(|value| (name, value)));
-        let endpoint = signal_url(
-            protocol,
-            env.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-            env.text("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            "/v1/traces",
-        );
+        let traces = env.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        let generic = env.text("OTEL_EXPORTER_OTLP_ENDPOINT");
+        let endpoint_var = match (&traces, &generic) {
+            (Some(value), _) => Some(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", value.clone())),
+            (None, Some(value)) => Some(("OTEL_EXPORTER_OTLP_ENDPOINT", value.clone())),
+            (None, None) => None,
+        };
+        let endpoint = signal_url(protocol, traces, generic, "/v1/traces");
         if enabled
             && !sdk_disabled
             && let Some((name, value)) = &endpoint_var

@@ -99,7 +99,7 @@ pub use opentelemetry_sdk;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::StepField;
-    pub use crate::archive::encode::encode_lines;
+    pub use crate::archive::encode::{ArchiveResources, encode_line};
     pub use crate::attributes;
     pub use crate::backoff::Backoff;
     pub use crate::error::probe;

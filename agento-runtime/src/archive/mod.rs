@@ -314,7 +314,7 @@ fn write_batch(
             if in_chunk == 0 {
                 break;
             }
-            if let Err(error) = encode::encode_lines_per_module(chunk, resources, buffer) {
+            if let Err(error) = encode::encode_line(chunk, resources, buffer) {
                 shared.health.archived(archived);
                 shared
                     .health

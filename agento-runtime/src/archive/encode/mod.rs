@@ -28,50 +28,18 @@ mod omit_defaults;
 
 pub use omit_defaults::OmitDefaults;
 
-/// How many spans one line (one `ExportTraceServiceRequest`) holds at most.
-pub const SPANS_PER_LINE: usize = 512;
-
-/// Appends one line per `SPANS_PER_LINE` spans of `spans` to `out`.
-/// Attributes without a key are left out, with one warning per process
-/// (see `keyless`).
-pub fn encode_lines(
-    mut spans: Vec<SpanData>,
-    resource: &ResourceAttributesWithSchema,
-    out: &mut Vec<u8>,
-) -> sonic_rs::Result<()> {
-    let mut dropped = keyless::drop_from_spans(&mut spans);
-    let cleaned = keyless::drop_from_resource(resource);
-    let resource = match &cleaned {
-        Some((cleaned, count)) => {
-            dropped += count;
-            cleaned
-        }
-        None => resource,
-    };
-    keyless::warn_once(dropped);
-    let mut spans = spans.into_iter().peekable();
-    while spans.peek().is_some() {
-        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
-        let request = ExportTraceServiceRequest {
-            resource_spans: group_spans_by_resource_and_scope(chunk, resource),
-        };
-        write_line(&request, out)?;
-    }
-    Ok(())
-}
-
 /// The resources of one archive: the process's, and one per module its spans
-/// were recorded for (see [`crate::resources`]), converted once (attributes
+/// were recorded for (see `resources.rs`), converted once (attributes
 /// without a key left out) with how many keyless attributes each had.
 #[derive(Debug)]
-pub(crate) struct ArchiveResources {
+pub struct ArchiveResources {
     modules: ModuleResources,
     converted: HashMap<Option<String>, (ResourceAttributesWithSchema, usize)>,
 }
 
 impl ArchiveResources {
     /// The resources derived from the process's `base`.
-    pub(crate) fn new(base: &Resource) -> Self {
+    pub fn new(base: &Resource) -> Self {
         Self {
             modules: ModuleResources::new(base),
             converted: HashMap::new(),
@@ -87,28 +55,24 @@ impl ArchiveResources {
     }
 }
 
-/// Like [`encode_lines`], with each module's spans under that module's
-/// resource (one `resourceSpans` entry per module in a line).
-pub(crate) fn encode_lines_per_module(
-    spans: Vec<SpanData>,
+/// Appends `spans` to `out` as one line (one `ExportTraceServiceRequest`),
+/// each module's spans under that module's resource (one `resourceSpans`
+/// entry per module). Attributes without a key are left out, with one
+/// warning per process (see `keyless`).
+pub fn encode_line(
+    mut spans: Vec<SpanData>,
     resources: &mut ArchiveResources,
     out: &mut Vec<u8>,
 ) -> sonic_rs::Result<()> {
-    let mut spans = spans;
     let mut dropped = keyless::drop_from_spans(&mut spans);
-    let mut spans = spans.into_iter().peekable();
-    while spans.peek().is_some() {
-        let chunk: Vec<SpanData> = spans.by_ref().take(SPANS_PER_LINE).collect();
-        let mut resource_spans = Vec::new();
-        for (module, group) in group_by_module(chunk) {
-            let (resource, keyless) = resources.get(module);
-            dropped += keyless;
-            resource_spans.extend(group_spans_by_resource_and_scope(group, resource));
-        }
-        write_line(&ExportTraceServiceRequest { resource_spans }, out)?;
+    let mut resource_spans = Vec::new();
+    for (module, group) in group_by_module(spans) {
+        let (resource, keyless) = resources.get(module);
+        dropped += keyless;
+        resource_spans.extend(group_spans_by_resource_and_scope(group, resource));
     }
     keyless::warn_once(dropped);
-    Ok(())
+    write_line(&ExportTraceServiceRequest { resource_spans }, out)
 }
 
 /// Writes `request` as one compact Collector-format JSON line.
@@ -168,9 +132,13 @@ mod tests {
         let resource = Resource::builder_empty()
             .with_attributes([KeyValue::new("", "x"), KeyValue::new("agento.module", "m")])
             .build();
-        let resource = ResourceAttributesWithSchema::from(&resource);
         let mut out = Vec::new();
-        encode_lines(vec![span()], &resource, &mut out).expect("encodes");
+        encode_line(
+            vec![span()],
+            &mut ArchiveResources::new(&resource),
+            &mut out,
+        )
+        .expect("encodes");
         // `opentelemetry-proto`'s own types need every attribute's key.
         let request: ExportTraceServiceRequest =
             serde_json::from_slice(&out).expect("a strictly valid request");
